@@ -1,0 +1,2 @@
+export * from "./platform-namespace";
+export * from "./shared";
