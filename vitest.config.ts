@@ -13,6 +13,19 @@ export default defineConfig({
           pool: "forks",
         },
       },
+      {
+        test: {
+          name: "cluster",
+          include: ["test/cluster/**/*.test.ts"],
+          // Brings the local control plane up (or takes MLOPS_KUBECONFIG) and tears it down.
+          globalSetup: ["test/cluster/global-setup.ts"],
+          pool: "forks",
+          // One file at a time: every file drives the real Pulumi CLI against one API server.
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,7 @@
 export * from "./bridge";
 export * from "./gpu";
 export * from "./labels";
+export * from "./nodes";
 export * from "./quantity";
 export * from "./render";
 export * from "./validation";

@@ -1,0 +1,86 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as kube from "@kubernetes/client-node";
+import * as auto from "@pulumi/pulumi/automation";
+import { offlinePulumiEnv } from "../../scripts/lib/pulumi-env";
+
+/** Typed clients for asserting on the API server directly, never through Pulumi. */
+export function kubeClients(kubeconfig: string) {
+  const kc = new kube.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return {
+    core: kc.makeApiClient(kube.CoreV1Api),
+    apps: kc.makeApiClient(kube.AppsV1Api),
+    batch: kc.makeApiClient(kube.BatchV1Api),
+    networking: kc.makeApiClient(kube.NetworkingV1Api),
+  };
+}
+
+/** HTTP status of a failed client-node call (e.g. 404), or undefined for other errors. */
+export function statusOf(err: unknown): number | undefined {
+  return err instanceof kube.ApiException ? err.code : undefined;
+}
+
+/**
+ * Polls `probe` until it returns something other than undefined. On timeout the error names what
+ * was awaited and the last thing seen, so a failing cluster test says why.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 120_000, intervalMs = 500 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+      last = "not yet";
+    } catch (err) {
+      last = err instanceof Error ? err.message : err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface TestStack {
+  readonly stack: auto.Stack;
+  /** Removes the stack's local state (the backend and PULUMI_HOME in a temporary folder). */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A stack of an inline program, run through the real Pulumi CLI with the project's offline
+ * settings (scripts/lib/pulumi-env.ts) and state in a fresh temporary folder.
+ */
+export async function inlineTestStack(projectName: string, program: auto.PulumiFn): Promise<TestStack> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${projectName}-`));
+  const pulumiEnv = offlinePulumiEnv(path.join(dir, "state"));
+  const pulumiCommand = await auto.PulumiCommand.get({ root: pulumiEnv.cli.root });
+  const workDir = path.join(dir, "work");
+  mkdirSync(workDir);
+  const stack = await auto.LocalWorkspace.createOrSelectStack(
+    { stackName: "test", projectName, program },
+    {
+      pulumiCommand,
+      workDir,
+      envVars: { ...pulumiEnv.env },
+      projectSettings: { name: projectName, runtime: "nodejs", backend: { url: pulumiEnv.backendUrl } },
+    },
+  );
+  return {
+    stack,
+    async dispose() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Counts of an update's or preview's resource operations other than `same`. */
+export function changesOf(counts: Readonly<Record<string, number>> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts ?? {}).filter(([op, n]) => op !== "same" && n > 0));
+}
