@@ -1,4 +1,5 @@
 export * from "./bridge";
+export * from "./generated-secret";
 export * from "./gpu";
 export * from "./labels";
 export * from "./nodes";

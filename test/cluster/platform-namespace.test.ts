@@ -3,7 +3,13 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as auto from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { PlatformNamespace } from "../../components/platform-namespace";
-import { GPU_NODE_LABEL, GPU_RESOURCE, gpuNodeSelector, gpuToleration } from "../../components/shared";
+import {
+  GeneratedSecret,
+  GPU_NODE_LABEL,
+  GPU_RESOURCE,
+  gpuNodeSelector,
+  gpuToleration,
+} from "../../components/shared";
 import {
   changesOf,
   inlineTestStack,
@@ -100,6 +106,15 @@ function program(): auto.PulumiFn {
       },
       { provider },
     );
+    const password = new GeneratedSecret("app-password");
+    new k8s.core.v1.Secret(
+      "app-credentials",
+      {
+        metadata: { name: "app-credentials", namespace: ns.name },
+        stringData: { password: password.result },
+      },
+      { provider },
+    );
     return { namespace: ns.name, deployment: web.metadata.name, job: train.metadata.name };
   };
 }
@@ -108,10 +123,15 @@ describe("PlatformNamespace + workloads through `pulumi up` on a real API server
   const api = kubeClients(kubeconfig);
   let test: TestStack;
   let firstUp: auto.UpResult;
+  let log = "";
+  const record = (s: string) => {
+    log += s;
+    process.stdout.write(s);
+  };
 
   beforeAll(async () => {
     test = await inlineTestStack("cluster-platform-namespace", program());
-    firstUp = await test.stack.up({ onOutput: (s) => process.stdout.write(s) });
+    firstUp = await test.stack.up({ onOutput: record });
   });
 
   afterAll(async () => {
@@ -125,8 +145,8 @@ describe("PlatformNamespace + workloads through `pulumi up` on a real API server
 
   it("creates every object as its own resource", () => {
     expect(firstUp.summary.result).toBe("succeeded");
-    // Provider, component, 6 namespace objects, Deployment, Job, and the stack itself.
-    expect(firstUp.summary.resourceChanges).toEqual({ create: 11 });
+    // Stack, provider, component, 6 namespace objects, Deployment, Job, GeneratedSecret, Secret.
+    expect(firstUp.summary.resourceChanges).toEqual({ create: 13 });
     expect(firstUp.outputs.namespace?.value).toBe(NAMESPACE);
   });
 
@@ -183,8 +203,18 @@ describe("PlatformNamespace + workloads through `pulumi up` on a real API server
     expect(job.status?.succeeded).toBe(1);
   });
 
+  it("a generated credential reaches a Kubernetes Secret and nowhere else in plain text", async () => {
+    const secret = await api.core.readNamespacedSecret({ name: "app-credentials", namespace: NAMESPACE });
+    const password = Buffer.from(secret.data?.password ?? "", "base64").toString("utf8");
+    expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+    const state = JSON.stringify(await test.stack.exportStack());
+    expect(state).not.toContain(password);
+    expect(log).not.toContain(password);
+    expect(log.length).toBeGreaterThan(0);
+  });
+
   it("a second `up` changes nothing", async () => {
-    const again = await test.stack.up();
+    const again = await test.stack.up({ onOutput: record });
     expect(again.summary.result).toBe("succeeded");
     expect(changesOf(again.summary.resourceChanges)).toEqual({});
   });
