@@ -55,10 +55,12 @@ export function randomString(
 }
 
 const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
+  // The provider is serialised into the state and run by the dynamic provider host, so it uses
+  // only globals (Web Crypto) and functions of this module, no imports.
   async create(inputs) {
-    const { randomBytes } = await import("node:crypto");
-    const result = randomString(inputs.length, ALPHABETS[inputs.alphabet], (n) => randomBytes(n));
-    return { id: randomBytes(8).toString("hex"), outs: { ...inputs, result } };
+    const randomBytes = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n));
+    const result = randomString(inputs.length, ALPHABETS[inputs.alphabet], randomBytes);
+    return { id: randomString(16, ALPHABETS.hex, randomBytes), outs: { ...inputs, result } };
   },
   async diff(_id, olds, news) {
     const replaces = (["length", "alphabet"] as const).filter((k) => olds[k] !== news[k]);

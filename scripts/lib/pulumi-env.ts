@@ -90,7 +90,17 @@ export function offlinePulumiEnv(stateDir = defaultStateDir()): OfflinePulumiEnv
     PULUMI_SKIP_CONFIRMATIONS: "true",
     // Plugins come from PATH: the toolchain's provider binaries and @pulumi/pulumi's dynamic
     // provider launcher (pulumi-resource-pulumi-nodejs). PULUMI_IGNORE_AMBIENT_PLUGINS stays unset.
-    PATH: [path.dirname(cli.command), dynamicProviderDir(), pathWithToolchain()].join(path.delimiter),
+    // The launcher runs `node` and resolves @pulumi/pulumi from its working folder, which for a
+    // stack outside this checkout finds nothing: give it this Node and this node_modules.
+    PATH: [
+      path.dirname(cli.command),
+      dynamicProviderDir(),
+      path.dirname(process.execPath),
+      pathWithToolchain(),
+    ].join(path.delimiter),
+    NODE_PATH: [path.resolve(dynamicProviderDir(), "..", ".."), process.env.NODE_PATH]
+      .filter(Boolean)
+      .join(path.delimiter),
   };
   if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
     const file = path.join(stateDir, "passphrase");

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as kube from "@kubernetes/client-node";
@@ -49,6 +49,8 @@ export async function waitFor<T>(
 
 export interface TestStack {
   readonly stack: auto.Stack;
+  /** The stack's state backend folder, as the CLI wrote it (encrypted secrets, checkpoints, history). */
+  readonly backendDir: string;
   /** Removes the stack's local state (the backend and PULUMI_HOME in a temporary folder). */
   dispose(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export async function inlineTestStack(projectName: string, program: auto.PulumiF
   );
   return {
     stack,
+    backendDir: new URL(pulumiEnv.backendUrl).pathname,
     async dispose() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -83,4 +86,16 @@ export async function inlineTestStack(projectName: string, program: auto.PulumiF
 /** Counts of an update's or preview's resource operations other than `same`. */
 export function changesOf(counts: Readonly<Record<string, number>> | undefined): Record<string, number> {
   return Object.fromEntries(Object.entries(counts ?? {}).filter(([op, n]) => op !== "same" && n > 0));
+}
+
+/** Every file under `dir`, read as text (for scanning state for leaked values). */
+export function readTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const file = path.join(entry.parentPath, entry.name);
+      files.set(file, readFileSync(file, "utf8"));
+    }
+  }
+  return files;
 }

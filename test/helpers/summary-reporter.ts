@@ -16,7 +16,10 @@ export default class SummaryReporter implements Reporter {
         else if (state === "failed") c.failed++;
         else c.skipped++;
       }
-      if (mod.state() === "failed" && [...mod.children.allTests()].length === 0) c.failed++;
+      // A file that failed outside any test (import error, failing beforeAll) counts as a failure,
+      // even though its tests show as skipped.
+      const testFailed = [...mod.children.allTests()].some((t) => t.result().state === "failed");
+      if (mod.state() === "failed" && !testFailed) c.failed++;
       counts.set(tier, c);
     }
     if (counts.size === 0) console.log("tests: 0 passed, 0 failed");
