@@ -11,7 +11,11 @@ const isServing = (s: Subject) => s.layer === "kubernetes" && SERVING_KINDS.has(
 function servingContainers(s: Subject): { path: string; container: Readonly<Record<string, unknown>> }[] {
   const out: { path: string; container: Readonly<Record<string, unknown>> }[] = [];
   const walk = (value: unknown, path: string) => {
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        walk(v, `${path}[${i}]`);
+      });
+    }
     const o = obj(value);
     if (!o) return;
     if (typeof o.image === "string" && typeof o.name === "string") out.push({ path, container: o });
