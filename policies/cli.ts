@@ -43,10 +43,19 @@ function manifestFiles(p: string): string[] {
     .sort();
 }
 
-export function run(
-  argv: readonly string[],
-  io = { stdin: () => readFileSync(0, "utf8"), out: (s: string) => process.stdout.write(s) },
-): number {
+export interface CliIo {
+  readonly stdin: () => string;
+  readonly out: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  stdin: () => readFileSync(0, "utf8"),
+  out: (text) => {
+    process.stdout.write(text);
+  },
+};
+
+export function run(argv: readonly string[], io: CliIo = processIo): number {
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,
