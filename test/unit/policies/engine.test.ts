@@ -127,7 +127,13 @@ describe("unknown values", () => {
 describe("mlops-policy CLI", () => {
   const capture = () => {
     let out = "";
-    return { io: { stdin: () => "", out: (s: string) => void (out += s) }, text: () => out };
+    const io = {
+      stdin: () => "",
+      out: (s: string) => {
+        out += s;
+      },
+    };
+    return { io, text: () => out };
   };
 
   it("check <dir> --format sarif: valid SARIF 2.1.0 with rule ids, locations and fix hints; exit 1", () => {
