@@ -76,3 +76,11 @@ function addValue(value: unknown, source: Subject["source"], subjects: Subject[]
     source,
   });
 }
+
+/** Subjects from objects already in memory (a chart's rendered output), all from one source. */
+export function subjectsFromObjects(objects: readonly unknown[], uri: string): ParseResult {
+  const subjects: Subject[] = [];
+  const errors: string[] = [];
+  for (const o of objects) addValue(o, { uri }, subjects, errors);
+  return { subjects, errors };
+}
