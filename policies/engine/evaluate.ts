@@ -1,4 +1,5 @@
 import type { Finding, Report, Rule, RuleContext, Subject } from "./types";
+import { guardUnknowns, UnknownValueError } from "./unknown";
 import { matchWaiver, parseWaivers } from "./waivers";
 
 export interface EvaluateOptions {
@@ -27,8 +28,13 @@ export function evaluate(
   const findings: Finding[] = [];
   const errors: string[] = [];
 
-  for (const subject of subjects) {
-    const { waivers, errors: waiverErrors } = parseWaivers(subject, ruleIds);
+  for (const original of subjects) {
+    // Subjects with unknown values are seen through a guard: reading one makes the finding
+    // "not evaluated" (with the path) instead of letting the rule pass on a placeholder.
+    const subject: Subject = original.unknownPaths?.length
+      ? { ...original, object: guardUnknowns(original.object) }
+      : original;
+    const { waivers, errors: waiverErrors } = parseWaivers(original, ruleIds);
     errors.push(...waiverErrors);
     const where = {
       kind: subject.kind,
@@ -42,9 +48,13 @@ export function evaluate(
       try {
         result = rule.check(subject, ctx);
       } catch (err) {
-        // A rule bug must not hide the rest of the report, nor pass silently.
-        errors.push(`rule ${rule.id} failed on ${subject.kind} ${subject.name}: ${(err as Error).message}`);
-        continue;
+        if (err instanceof UnknownValueError) {
+          result = { notEvaluated: err.path };
+        } else {
+          // A rule bug must not hide the rest of the report, nor pass silently.
+          errors.push(`rule ${rule.id} failed on ${subject.kind} ${subject.name}: ${(err as Error).message}`);
+          continue;
+        }
       }
       const base = {
         ruleId: rule.id,
