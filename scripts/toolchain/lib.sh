@@ -17,11 +17,15 @@ tool_dir() {
     kubernetes) echo "$TOOLCHAIN_ROOT/kubernetes-$KUBERNETES_VERSION" ;;
     pulumi) echo "$TOOLCHAIN_ROOT/pulumi-$PULUMI_VERSION" ;;
     pulumi-kubernetes) echo "$TOOLCHAIN_ROOT/pulumi-kubernetes-$PULUMI_KUBERNETES_VERSION-${PULUMI_KUBERNETES_PROVIDER_MODULE##*-}" ;;
+    kube-score) echo "$TOOLCHAIN_ROOT/kube-score-$KUBE_SCORE_VERSION" ;;
+    polaris) echo "$TOOLCHAIN_ROOT/polaris-${POLARIS_MODULE_VERSION##*-}" ;;
     *) echo "unknown tool '$1'" >&2; return 1 ;;
   esac
 }
 
 TOOLCHAIN_TOOLS=(etcd kwok kubernetes pulumi pulumi-kubernetes)
+# Built only when asked for by name (benchmark peers).
+OPTIONAL_TOOLS=(kube-score polaris)
 
 # PATH entries of every built tool, colon separated.
 toolchain_path() {
