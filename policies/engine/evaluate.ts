@@ -1,3 +1,4 @@
+import { isWorkload } from "../rules/helpers";
 import type { Finding, Report, Rule, RuleContext, Subject } from "./types";
 import { guardUnknowns, UnknownValueError } from "./unknown";
 import { matchWaiver, parseWaivers } from "./waivers";
@@ -23,7 +24,24 @@ export function evaluate(
     if (list) list.push(s);
     else index.set(s.kind, [s]);
   }
-  const ctx: RuleContext = { subjects, byKind: (kind) => index.get(kind) ?? [], now };
+  const nsIndex = new Map<string, Subject[]>();
+  const workloads = new Map<string, Subject[]>();
+  const push = (m: Map<string, Subject[]>, k: string, s: Subject) => {
+    const list = m.get(k);
+    if (list) list.push(s);
+    else m.set(k, [s]);
+  };
+  for (const s of subjects) {
+    push(nsIndex, `${s.kind}\u0000${s.namespace}`, s);
+    if (isWorkload(s)) push(workloads, s.namespace, s);
+  }
+  const ctx: RuleContext = {
+    subjects,
+    byKind: (kind) => index.get(kind) ?? [],
+    inNamespace: (kind, namespace) => nsIndex.get(`${kind}\u0000${namespace}`) ?? [],
+    workloadsIn: (namespace) => workloads.get(namespace) ?? [],
+    now,
+  };
   const ruleIds = new Set(rules.map((r) => r.id));
   const findings: Finding[] = [];
   const errors: string[] = [];

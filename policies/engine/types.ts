@@ -53,6 +53,10 @@ export interface RuleContext {
   readonly subjects: readonly Subject[];
   /** Subjects by kind, for cross-resource rules. */
   byKind(kind: string): readonly Subject[];
+  /** Subjects of `kind` in one namespace (indexed once; stack-level rules stay linear). */
+  inNamespace(kind: string, namespace: string): readonly Subject[];
+  /** Workloads (anything with a pod template) in one namespace. */
+  workloadsIn(namespace: string): readonly Subject[];
   /** The evaluation time (waiver expiry, support windows). */
   readonly now: Date;
 }

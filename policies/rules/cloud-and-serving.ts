@@ -1,5 +1,5 @@
 import type { Rule, Subject } from "../engine/types";
-import { arr, get, obj, rule } from "./helpers";
+import { arr, containerRule, containers, get, isWorkload, obj, podSpec, rule } from "./helpers";
 import { parseImage } from "./workloads";
 
 /** Model-serving custom resources and the AWS layer (Pulumi resources by type token). */
@@ -214,4 +214,101 @@ const awsRules: Rule[] = [
   }),
 ];
 
-export const cloudAndServingRules: Rule[] = [...servingRules, ...awsRules];
+// ---- gaps no other library covers: ML data services, cross-layer, licences --------------------
+
+/** `scheme://user:password@host` with a literal password (not a `$(VAR)` expansion). */
+const URI_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:(?!\$\()[^@\s/]+@/i;
+
+/** Images and kinds of components whose licence is not open source (source: vendors' notices). */
+const NON_OSS: readonly { readonly image?: RegExp; readonly kind?: string; readonly licence: string }[] = [
+  { kind: "SeldonDeployment", licence: "Seldon Core 1.18+ / 2.7+: Business Source License 1.1" },
+  { image: /^(docker\.io\/)?seldonio\//, licence: "Seldon Core 1.18+ / 2.7+: Business Source License 1.1" },
+];
+
+/** `system:serviceaccount:<ns>:<name>` subjects an IAM trust policy admits through OIDC. */
+function trustedServiceAccounts(policy: unknown): string[] {
+  const out: string[] = [];
+  for (const st of policyStatements(policy)) {
+    if (st.Effect !== "Allow") continue;
+    for (const op of Object.values(obj(st.Condition) ?? {}))
+      for (const [k, v] of Object.entries(obj(op) ?? {}))
+        if (k.endsWith(":sub")) out.push(...(Array.isArray(v) ? v : [v]).map(String));
+  }
+  return out;
+}
+
+const gapRules: Rule[] = [
+  containerRule({
+    id: "credentials-not-in-uris",
+    title: "No credentials inside connection URIs in args, command or env literals",
+    severity: "critical",
+    enforcement: "mandatory",
+    category: "secrets",
+    fix: "Pass the password from a Secret (env valueFrom.secretKeyRef) and reference it as $(VAR) in the URI.",
+    checkContainer: (c) => {
+      const places: [string, unknown][] = [
+        ...arr(c.container.command).map((v, i): [string, unknown] => [`command[${i}]`, v]),
+        ...arr(c.container.args).map((v, i): [string, unknown] => [`args[${i}]`, v]),
+        ...arr(c.container.env).map((e, i): [string, unknown] => [`env[${i}].value`, obj(e)?.value]),
+      ];
+      const hit = places.find(([, v]) => typeof v === "string" && URI_WITH_PASSWORD.test(v));
+      return hit
+        ? { path: `${c.path}.${hit[0]}`, message: `container '${c.name}' has a URI with a literal password` }
+        : undefined;
+    },
+  }),
+  rule({
+    id: "irsa-trust-matches-service-account",
+    title: "A ServiceAccount's IAM role (IRSA) trusts exactly that ServiceAccount",
+    severity: "high",
+    enforcement: "mandatory",
+    category: "aws",
+    fix: "Set the role's trust condition `<oidc>:sub` to system:serviceaccount:<namespace>:<name> of this ServiceAccount.",
+    applies: (s) => s.layer === "kubernetes" && s.kind === "ServiceAccount",
+    check: (s, ctx) => {
+      const roleArn = obj(get(s.object, "metadata.annotations"))?.["eks.amazonaws.com/role-arn"];
+      if (typeof roleArn !== "string") return [];
+      const roleName = roleArn.split("/").pop();
+      const role = ctx.byKind("aws:iam/role:Role").find((r) => (r.object.name ?? r.name) === roleName);
+      if (!role) return []; // the role lives in another stack: nothing to compare with here
+      const subject = `system:serviceaccount:${s.namespace}:${s.name}`;
+      const trusted = trustedServiceAccounts(role.object.assumeRolePolicy);
+      return trusted.includes(subject)
+        ? []
+        : [
+            {
+              path: "metadata.annotations.eks.amazonaws.com/role-arn",
+              message: `role ${roleName} trusts ${trusted.length ? trusted.join(", ") : "no ServiceAccount"}, not ${subject}`,
+            },
+          ];
+    },
+  }),
+  rule({
+    id: "licence-open-source",
+    title: "Components are open source, or their licence is acknowledged",
+    severity: "low",
+    enforcement: "advisory",
+    category: "metadata",
+    fix: "Check the licence terms for production use (or choose an Apache-2.0 alternative such as KServe), then waive with the reason.",
+    applies: (s) => isServing(s) || isWorkload(s),
+    check: (s) => {
+      const byKind = NON_OSS.find((n) => n.kind === s.kind);
+      if (byKind) return [{ path: "kind", message: `${s.kind}: ${byKind.licence}` }];
+      const pod = podSpec(s);
+      const found = isServing(s)
+        ? servingContainers(s)
+        : pod
+          ? containers(pod).map((c) => ({ path: c.path, container: c.container }))
+          : [];
+      const out = [];
+      for (const { path, container } of found) {
+        const image = String(container.image ?? "");
+        const hit = NON_OSS.find((n) => n.image?.test(image));
+        if (hit) out.push({ path: `${path}.image`, message: `image ${image}: ${hit.licence}` });
+      }
+      return out;
+    },
+  }),
+];
+
+export const cloudAndServingRules: Rule[] = [...servingRules, ...awsRules, ...gapRules];

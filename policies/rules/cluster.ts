@@ -48,7 +48,7 @@ const networkRules: Rule[] = [
     fix: "Add a NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] and no rules (PlatformNamespace does).",
     applies: kindIs("Namespace"),
     check: (ns, ctx) =>
-      ctx.byKind("NetworkPolicy").some((np) => np.namespace === ns.name && isDefaultDeny(np))
+      ctx.inNamespace("NetworkPolicy", ns.name).some((np) => isDefaultDeny(np))
         ? []
         : [{ path: "metadata.name", message: `namespace ${ns.name} has no default-deny NetworkPolicy` }],
   }),
@@ -61,7 +61,7 @@ const networkRules: Rule[] = [
     fix: "Add an egress NetworkPolicy allowing UDP and TCP port 53 to kube-dns.",
     applies: kindIs("Namespace"),
     check: (ns, ctx) => {
-      const policies = ctx.byKind("NetworkPolicy").filter((np) => np.namespace === ns.name);
+      const policies = ctx.inNamespace("NetworkPolicy", ns.name);
       if (!policies.some(isDefaultDeny)) return [];
       const dns = policies.some((np) =>
         arr(get(np.object, "spec.egress")).some((e) =>
@@ -83,8 +83,8 @@ const networkRules: Rule[] = [
     check: (s, ctx) => {
       const labels = podTemplateLabels(s);
       const covered = ctx
-        .byKind("NetworkPolicy")
-        .some((np) => np.namespace === s.namespace && selects(get(np.object, "spec.podSelector"), labels));
+        .inNamespace("NetworkPolicy", s.namespace)
+        .some((np) => selects(get(np.object, "spec.podSelector"), labels));
       return covered
         ? []
         : [
@@ -106,9 +106,7 @@ const networkRules: Rule[] = [
     check: (np, ctx) => {
       const selector = get(np.object, "spec.podSelector");
       if (Object.keys(obj(selector) ?? {}).length === 0) return [];
-      const hit = ctx.subjects.some(
-        (s) => isWorkload(s) && s.namespace === np.namespace && selects(selector, podTemplateLabels(s)),
-      );
+      const hit = ctx.workloadsIn(np.namespace).some((s) => selects(selector, podTemplateLabels(s)));
       return hit
         ? []
         : [
@@ -473,7 +471,7 @@ const metadataRules: Rule[] = [
     applies: kindIs("Namespace"),
     check: (s, ctx) =>
       (["ResourceQuota", "LimitRange"] as const)
-        .filter((k) => !ctx.byKind(k).some((o) => o.namespace === s.name))
+        .filter((k) => ctx.inNamespace(k, s.name).length === 0)
         .map((k) => ({ path: "metadata.name", message: `namespace ${s.name} has no ${k}` })),
   }),
 ];
