@@ -15,6 +15,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          // Real servers on loopback (Postgres, ...), started by each file; see scripts/integration.
+          pool: "forks",
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: "cluster",
           include: ["test/cluster/**/*.test.ts"],
           // Brings the local control plane up (or takes MLOPS_KUBECONFIG) and tears it down.

@@ -4,6 +4,7 @@
 #   - Python virtual environments (MLflow, Feast, moto's S3 server) from PyPI at the versions
 #     pinned in requirements-*.txt, under ${MLOPS_PYENV_DIR:-~/.cache/mlops-platform/pyenv}/<name>.
 # Idempotent: a venv whose requirements file has not changed is kept (hash stamp).
+#   setup.sh [--system-only]     (--system-only: the Debian packages, no venvs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root="${MLOPS_PYENV_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-platform/pyenv}"
@@ -16,10 +17,15 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "integration setup: installing Debian packages: ${need_pkgs[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${need_pkgs[@]}" >/dev/null
   # The packages start system services; the tests run their own servers on loopback ports.
 else
   echo "integration setup: postgresql ($pg_bin) and redis-server already installed"
+fi
+
+if [ "${1:-}" = "--system-only" ]; then
+  echo "integration setup: --system-only: Python venvs skipped"
+  exit 0
 fi
 
 python=${PYTHON:-python3}

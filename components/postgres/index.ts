@@ -1,0 +1,4 @@
+export * from "./bootstrap";
+export * from "./chart";
+export * from "./config";
+export * from "./postgres";

@@ -1,0 +1,93 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { applyObjects, GeneratedSecret, type KubeObject, recommendedLabels, renderChart } from "../shared";
+import { PostgresChart } from "./chart";
+import {
+  consumerSecretName,
+  type PostgresArgs,
+  type PostgresConfig,
+  resolvePostgres,
+  sqlName,
+} from "./config";
+
+export type { PostgresArgs, PostgresConsumer } from "./config";
+
+/** One consumer's connection: everything but the password is plain; the password is in the Secret. */
+export interface PostgresConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly username: string;
+  readonly sslMode: string;
+  /** Secret with keys username, password, database, host, port. */
+  readonly secretName: string;
+}
+
+/** What other components take from a Postgres (e.g. `Mlflow` takes `database: PostgresOutputs`). */
+export interface PostgresOutputs {
+  readonly connections: pulumi.Output<Readonly<Record<string, PostgresConnection>>>;
+}
+
+export function renderPostgres(config: PostgresConfig): KubeObject[] {
+  return renderChart((app) => new PostgresChart(app, config.name, config));
+}
+
+/**
+ * Postgres for the platform (see PostgresChart). Generates the admin password (in-cluster mode) and
+ * one password per consumer into Kubernetes Secrets; the values exist only in those Secrets and,
+ * encrypted, in Pulumi state.
+ */
+export class Postgres extends pulumi.ComponentResource implements PostgresOutputs {
+  static readonly type = "mlops:data:Postgres";
+  readonly config: PostgresConfig;
+  readonly connections: pulumi.Output<Readonly<Record<string, PostgresConnection>>>;
+  readonly resources: ReadonlyMap<string, pulumi.CustomResource>;
+
+  constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    const config = resolvePostgres(args);
+    super(Postgres.type, name, {}, opts);
+    this.config = config;
+    const labels = recommendedLabels({ name: "postgres", instance: config.name, component: "credentials" });
+    const secrets: pulumi.Resource[] = [];
+    const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>) => {
+      const s = new k8s.core.v1.Secret(
+        `${name}-${id}`,
+        {
+          metadata: { name: secretName, namespace: config.namespace, labels },
+          type: "Opaque",
+          stringData: data,
+        },
+        { parent: this },
+      );
+      secrets.push(s);
+    };
+    if (config.mode === "in-cluster") {
+      const admin = new GeneratedSecret(`${name}-admin-password`, {}, { parent: this });
+      secret("admin", config.adminSecretName, { username: "postgres", password: admin.result });
+    }
+    const connections: Record<string, PostgresConnection> = {};
+    for (const c of config.consumers) {
+      const password = new GeneratedSecret(`${name}-${c.name}-password`, {}, { parent: this });
+      const secretName = consumerSecretName(config.name, c.name);
+      const db = sqlName(c.name);
+      secret(`${c.name}-credentials`, secretName, {
+        username: db,
+        password: password.result,
+        database: db,
+        host: config.host,
+        port: String(config.port),
+      });
+      connections[c.name] = {
+        host: config.host,
+        port: config.port,
+        database: db,
+        username: db,
+        sslMode: config.sslMode,
+        secretName,
+      };
+    }
+    this.resources = applyObjects(renderPostgres(config), { parent: this, prefix: name, dependsOn: secrets });
+    this.connections = pulumi.output(connections);
+    this.registerOutputs({ connections: this.connections });
+  }
+}
