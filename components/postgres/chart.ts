@@ -204,9 +204,8 @@ export class PostgresChart extends Chart {
         },
       });
     egress("np-bootstrap", `${config.name}-bootstrap-egress`, "bootstrap", jobSelector);
-    config.consumers.forEach((c, i) =>
-      egress(`np-consumer-${i}`, `${config.name}-${c.name}-egress`, "server", c.podLabels),
-    );
+    for (const [i, c] of config.consumers.entries())
+      egress(`np-consumer-${i}`, `${config.name}-${c.name}-egress`, "client-access", c.podLabels);
 
     obj("cm", "v1", "ConfigMap", names.bootstrapConfigMap, "bootstrap", {
       data: { "bootstrap.sql": bootstrapSql(config.consumers) },
