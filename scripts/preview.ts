@@ -7,14 +7,14 @@
  * Prints every policy finding and exits 1 on a mandatory one: the pull-request workflow's
  * "preview with the pack" step. State lives in a throwaway folder; nothing is deployed.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
-import * as auto from "@pulumi/pulumi/automation";
+import type * as auto from "@pulumi/pulumi/automation";
 import { PlatformNamespace } from "../components/platform-namespace";
 import { localClusterPaths } from "./lib/local-cluster";
-import { offlinePulumiEnv } from "./lib/pulumi-env";
+import { inlineStack } from "./lib/pulumi-env";
 
 const PACK = path.resolve(__dirname, "../policies/crossguard/mlops-policy-pack");
 
@@ -24,27 +24,12 @@ async function main(): Promise<number> {
     throw new Error(`no kubeconfig at ${kubeconfig}. Fix: npm run cluster -- up, or set MLOPS_KUBECONFIG`);
   const dir = mkdtempSync(path.join(os.tmpdir(), "mlops-preview-"));
   try {
-    const env = offlinePulumiEnv(path.join(dir, "state"));
-    const workDir = path.join(dir, "work");
-    mkdirSync(workDir);
     const program: auto.PulumiFn = async () => {
       const provider = new k8s.Provider("target", { kubeconfig: readFileSync(kubeconfig, "utf8") });
       new PlatformNamespace("training", { name: "training", quota: { gpus: 8 } }, { providers: [provider] });
       new PlatformNamespace("serving", { name: "serving", role: "serving" }, { providers: [provider] });
     };
-    const stack = await auto.LocalWorkspace.createOrSelectStack(
-      { stackName: "preview", projectName: "mlops-platform-preview", program },
-      {
-        pulumiCommand: await auto.PulumiCommand.get({ root: env.cli.root }),
-        workDir,
-        envVars: { ...env.env },
-        projectSettings: {
-          name: "mlops-platform-preview",
-          runtime: "nodejs",
-          backend: { url: env.backendUrl },
-        },
-      },
-    );
+    const { stack } = await inlineStack(dir, "mlops-platform-preview", "preview", program);
     const findings: auto.PolicyEvent[] = [];
     let failed: unknown;
     try {

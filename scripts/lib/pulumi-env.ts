@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as auto from "@pulumi/pulumi/automation";
 import { pathWithToolchain, toolchain } from "./toolchain";
 
 /**
@@ -113,4 +114,29 @@ export function offlinePulumiEnv(stateDir = defaultStateDir()): OfflinePulumiEnv
 /** The folder of `@pulumi/pulumi`, which ships the `pulumi-resource-pulumi-nodejs` launcher. */
 function dynamicProviderDir(): string {
   return path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+}
+
+/**
+ * A stack of an inline program (Automation API), run through the real CLI with the offline
+ * settings and its state under `dir/state`; the program runs in this process.
+ */
+export async function inlineStack(
+  dir: string,
+  projectName: string,
+  stackName: string,
+  program: auto.PulumiFn,
+): Promise<{ stack: auto.Stack; env: OfflinePulumiEnv }> {
+  const env = offlinePulumiEnv(path.join(dir, "state"));
+  const workDir = path.join(dir, "work");
+  mkdirSync(workDir, { recursive: true });
+  const stack = await auto.LocalWorkspace.createOrSelectStack(
+    { stackName, projectName, program },
+    {
+      pulumiCommand: await auto.PulumiCommand.get({ root: env.cli.root }),
+      workDir,
+      envVars: { ...env.env },
+      projectSettings: { name: projectName, runtime: "nodejs", backend: { url: env.backendUrl } },
+    },
+  );
+  return { stack, env };
 }

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as kube from "@kubernetes/client-node";
-import * as auto from "@pulumi/pulumi/automation";
-import { offlinePulumiEnv } from "../../scripts/lib/pulumi-env";
+import type * as auto from "@pulumi/pulumi/automation";
+import { inlineStack } from "../../scripts/lib/pulumi-env";
 
 /** Typed clients for asserting on the API server directly, never through Pulumi. */
 export function kubeClients(kubeconfig: string) {
@@ -61,19 +61,7 @@ export interface TestStack {
  */
 export async function inlineTestStack(projectName: string, program: auto.PulumiFn): Promise<TestStack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `${projectName}-`));
-  const pulumiEnv = offlinePulumiEnv(path.join(dir, "state"));
-  const pulumiCommand = await auto.PulumiCommand.get({ root: pulumiEnv.cli.root });
-  const workDir = path.join(dir, "work");
-  mkdirSync(workDir);
-  const stack = await auto.LocalWorkspace.createOrSelectStack(
-    { stackName: "test", projectName, program },
-    {
-      pulumiCommand,
-      workDir,
-      envVars: { ...pulumiEnv.env },
-      projectSettings: { name: projectName, runtime: "nodejs", backend: { url: pulumiEnv.backendUrl } },
-    },
-  );
+  const { stack, env: pulumiEnv } = await inlineStack(dir, projectName, "test", program);
   return {
     stack,
     backendDir: new URL(pulumiEnv.backendUrl).pathname,

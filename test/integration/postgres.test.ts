@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { passwordEnv, postgresObjectNames, renderPostgres, resolvePostgres } from "../../components/postgres";
+import {
+  consumerSecretName,
+  passwordEnv,
+  postgresObjectNames,
+  renderPostgres,
+  resolvePostgres,
+} from "../../components/postgres";
 import { findObject, type KubeObject } from "../../components/shared";
 import { type LocalPostgres, startPostgres } from "../helpers/postgres";
 
@@ -49,7 +55,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), "mlops-pg-bootstrap-"));
   secrets.set(config.adminSecretName, { username: pg.adminUser, password: pg.adminPassword });
   for (const c of config.consumers)
-    secrets.set(`postgres-${c.name}-credentials`, {
+    secrets.set(consumerSecretName(config.name, c.name), {
       password: `${c.name}-${Math.random().toString(36).slice(2)}`,
     });
 }, 60_000);
@@ -114,7 +120,7 @@ function psqlAs(user: string, password: string, database: string, sql: string) {
   );
 }
 
-const pw = (consumer: string) => secrets.get(`postgres-${consumer}-credentials`)?.password as string;
+const pw = (consumer: string) => secrets.get(consumerSecretName(config.name, consumer))?.password as string;
 
 describe("Postgres bootstrap on a real server", () => {
   it("the server runs with the rendered settings", () => {
@@ -170,7 +176,7 @@ describe("Postgres bootstrap on a real server", () => {
 
   it("a rotated password in the Secret takes effect on the next run; the old one stops working", () => {
     const old = pw("feast");
-    const secret = secrets.get("postgres-feast-credentials") as Record<string, string>;
+    const secret = secrets.get(consumerSecretName(config.name, "feast")) as Record<string, string>;
     secret.password = `rotated-${Date.now()}`;
     expect(runBootstrap().status).toBe(0);
     expect(psqlAs("feast", secret.password, "feast", "SELECT 1").status).toBe(0);
