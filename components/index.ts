@@ -1,2 +1,6 @@
+export * from "./mlflow";
+export * from "./object-store";
 export * from "./platform-namespace";
+export * from "./postgres";
+export * from "./redis";
 export * from "./shared";

@@ -1,6 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { applyObjects, GeneratedSecret, type KubeObject, recommendedLabels, renderChart } from "../shared";
+import {
+  applyObjects,
+  GeneratedSecret,
+  type KubeObject,
+  type PostgresConnection,
+  recommendedLabels,
+  renderChart,
+} from "../shared";
 import { PostgresChart } from "./chart";
 import {
   consumerSecretName,
@@ -10,18 +17,8 @@ import {
   sqlName,
 } from "./config";
 
+export type { PostgresConnection } from "../shared";
 export type { PostgresArgs, PostgresConsumer } from "./config";
-
-/** One consumer's connection: everything but the password is plain; the password is in the Secret. */
-export interface PostgresConnection {
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly username: string;
-  readonly sslMode: string;
-  /** Secret with keys username, password, database, host, port. */
-  readonly secretName: string;
-}
 
 /** What other components take from a Postgres (e.g. `Mlflow` takes `database: PostgresOutputs`). */
 export interface PostgresOutputs {
@@ -30,6 +27,19 @@ export interface PostgresOutputs {
 
 export function renderPostgres(config: PostgresConfig): KubeObject[] {
   return renderChart((app) => new PostgresChart(app, config.name, config));
+}
+
+/** One consumer's connection (no password: that is in the Secret it names). */
+export function postgresConnection(config: PostgresConfig, consumer: string): PostgresConnection {
+  const db = sqlName(consumer);
+  return {
+    host: config.host,
+    port: config.port,
+    database: db,
+    username: db,
+    sslMode: config.sslMode,
+    secretName: consumerSecretName(config.name, consumer),
+  };
 }
 
 /**
@@ -42,6 +52,7 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
   readonly config: PostgresConfig;
   readonly connections: pulumi.Output<Readonly<Record<string, PostgresConnection>>>;
   readonly resources: ReadonlyMap<string, pulumi.CustomResource>;
+  readonly #connections: Record<string, PostgresConnection>;
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     const config = resolvePostgres(args);
@@ -77,17 +88,24 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
         host: config.host,
         port: String(config.port),
       });
-      connections[c.name] = {
-        host: config.host,
-        port: config.port,
-        database: db,
-        username: db,
-        sslMode: config.sslMode,
-        secretName,
-      };
+      connections[c.name] = postgresConnection(config, c.name);
     }
     this.resources = applyObjects(renderPostgres(config), { parent: this, prefix: name, dependsOn: secrets });
+    this.#connections = connections;
     this.connections = pulumi.output(connections);
     this.registerOutputs({ connections: this.connections });
+  }
+
+  /**
+   * One consumer's connection, as a plain value known at plan time (every field is derived from
+   * Args), for wiring another component: `new Mlflow("mlflow", { database: pg.connection("mlflow"), ... })`.
+   */
+  connection(consumer: string): PostgresConnection {
+    const c = this.#connections[consumer];
+    if (!c)
+      throw new Error(
+        `Postgres "${this.config.name}": no consumer "${consumer}" (have: ${Object.keys(this.#connections).join(", ")}). Fix: add it to consumers.`,
+      );
+    return c;
   }
 }

@@ -1,4 +1,5 @@
 export * from "./bridge";
+export * from "./connections";
 export * from "./generated-secret";
 export * from "./gpu";
 export * from "./labels";
@@ -6,3 +7,4 @@ export * from "./nodes";
 export * from "./quantity";
 export * from "./render";
 export * from "./validation";
+export * from "./workload";
