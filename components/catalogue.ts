@@ -4,10 +4,19 @@
  * `npm run render` (the manifests the pull-request workflow checks) and by the policy benchmark.
  * A new component adds its samples here.
  */
+
+import { feastPodLabels, resolveFeast } from "./feast/config";
+import { renderFeast } from "./feast/feast";
+import { mlflowPodLabels, resolveMlflow } from "./mlflow/config";
+import { renderMlflow } from "./mlflow/mlflow";
+import { resolveObjectStore } from "./object-store/config";
+import { objectStoreConnection, renderObjectStore } from "./object-store/object-store";
 import { resolvePlatformNamespace } from "./platform-namespace/config";
 import { renderPlatformNamespace } from "./platform-namespace/platform-namespace";
 import { resolvePostgres } from "./postgres/config";
-import { renderPostgres } from "./postgres/postgres";
+import { postgresConnection, renderPostgres } from "./postgres/postgres";
+import { resolveRedis } from "./redis/config";
+import { redisConnection, renderRedis } from "./redis/redis";
 
 const consumers = [
   {
@@ -25,6 +34,79 @@ export interface RenderedSample {
   /** `<component>/<sample>`, used as the file name of the rendered manifests. */
   readonly name: string;
   readonly objects: readonly Record<string, unknown>[];
+}
+
+const NS = "mlops-data";
+const dataConsumers = [
+  { name: "mlflow", podLabels: mlflowPodLabels() },
+  { name: "feast", podLabels: feastPodLabels() },
+];
+
+/** The four data services wired together through their typed connections, as a stack composes them. */
+function dataServices(): RenderedSample[] {
+  const pg = resolvePostgres({ namespace: NS, consumers: dataConsumers });
+  const store = resolveObjectStore({
+    namespace: NS,
+    buckets: ["mlflow-artifacts", "feast-offline"],
+    consumers: dataConsumers,
+  });
+  const redis = resolveRedis({ namespace: NS, consumers: [{ name: "feast", podLabels: feastPodLabels() }] });
+  const runtime = {
+    name: "runtime",
+    podLabels: { "app.kubernetes.io/name": "runtime", "app.kubernetes.io/instance": "runtime" },
+  };
+  const mlflow = resolveMlflow({
+    namespace: NS,
+    database: postgresConnection(pg, "mlflow"),
+    objectStore: objectStoreConnection(store),
+    clients: [runtime],
+  });
+  const feast = resolveFeast({
+    namespace: NS,
+    registry: postgresConnection(pg, "feast"),
+    onlineStore: { type: "redis", redis: redisConnection(redis) },
+    offlineStore: { ...objectStoreConnection(store), buckets: ["feast-offline"] },
+    clients: [runtime],
+  });
+  return [
+    {
+      // One namespace with all four services, as a stack composes them: stack-level rules (default
+      // deny, every pod selected by a NetworkPolicy, PDBs) see them together.
+      name: "data-services/stack",
+      objects: [
+        ...renderPlatformNamespace(resolvePlatformNamespace({ name: NS, role: "data" })),
+        ...renderPostgres(pg),
+        ...renderObjectStore(store),
+        ...renderRedis(redis),
+        ...renderMlflow(mlflow),
+        ...renderFeast(feast),
+      ],
+    },
+    {
+      name: "object-store/s3",
+      objects: renderObjectStore(
+        resolveObjectStore({
+          namespace: NS,
+          mode: "s3",
+          s3: { region: "eu-west-1", roleArn: "arn:aws:iam::123456789012:role/mlops-artifacts" },
+          buckets: ["mlflow-artifacts"],
+          consumers: dataConsumers,
+        }),
+      ),
+    },
+    {
+      name: "object-store/external",
+      objects: renderObjectStore(
+        resolveObjectStore({
+          namespace: NS,
+          mode: "external",
+          external: { endpoint: "https://s3.example.com", credentialsSecretName: "s3-keys" },
+          buckets: ["mlflow-artifacts"],
+          consumers: dataConsumers,
+        }),
+      ),
+    },
+  ];
 }
 
 export function platformSamples(): RenderedSample[] {
@@ -52,5 +134,6 @@ export function platformSamples(): RenderedSample[] {
         }),
       ),
     },
+    ...dataServices(),
   ];
 }

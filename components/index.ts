@@ -1,3 +1,4 @@
+export * from "./feast";
 export * from "./mlflow";
 export * from "./object-store";
 export * from "./platform-namespace";

@@ -115,13 +115,13 @@ export function commandLine(c: Container, opts: RunOptions): { argv: string[]; e
     else env[k] = v;
   }
   const args = [...(c.args ?? [])].map((a) => remap(expandKube(a, env), mounts));
-  for (const [flag, value] of Object.entries(opts.argOverrides ?? {})) {
-    const i = args.indexOf(flag);
-    if (i < 0) throw new Error(`container ${c.name}: no ${flag} argument to override`);
-    args[i + 1] = value;
-  }
   const command = [...(c.command ?? [])].map((a) => remap(expandKube(a, env), mounts));
   const argv = [...command, ...args];
+  for (const [flag, value] of Object.entries(opts.argOverrides ?? {})) {
+    const i = argv.indexOf(flag);
+    if (i < 0) throw new Error(`container ${c.name}: no ${flag} argument to override`);
+    argv[i + 1] = value;
+  }
   if (argv.length === 0)
     throw new Error(`container ${c.name}: no command (the image's entrypoint cannot run here)`);
   return { argv, env };
