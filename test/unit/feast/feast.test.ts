@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Feast expands ${VAR} references; these strings are what it reads
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
@@ -124,7 +125,10 @@ describe("FeastChart", () => {
       spec?: { ingress: { from: unknown[]; ports: unknown[] }[] };
     };
     expect(np.spec?.ingress).toEqual([
-      { from: [{ podSelector: { matchLabels: { app: "model" } } }], ports: [{ protocol: "TCP", port: 6566 }] },
+      {
+        from: [{ podSelector: { matchLabels: { app: "model" } } }],
+        ports: [{ protocol: "TCP", port: 6566 }],
+      },
     ]);
   });
 });
