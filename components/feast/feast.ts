@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { applyObjects, type KubeObject, renderChart } from "../shared";
+import { applyObjects, inheritedDependsOn, type KubeObject, renderChart } from "../shared";
 import { FeastChart } from "./chart";
 import { FEAST_PORT, type FeastArgs, type FeastConfig, feastPodLabels, resolveFeast } from "./config";
 
@@ -32,7 +32,11 @@ export class Feast extends pulumi.ComponentResource implements FeastOutputs {
     const config = resolveFeast(args);
     super(Feast.type, name, {}, opts);
     this.config = config;
-    this.resources = applyObjects(renderFeast(config), { parent: this, prefix: name });
+    this.resources = applyObjects(renderFeast(config), {
+      parent: this,
+      prefix: name,
+      dependsOn: inheritedDependsOn(opts),
+    });
     this.featureServerUrl = pulumi.output(`http://${config.name}.${config.namespace}.svc:${FEAST_PORT}`);
     this.podLabels = feastPodLabels(config.name);
     this.registerOutputs({ featureServerUrl: this.featureServerUrl });

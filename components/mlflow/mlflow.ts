@@ -1,6 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { applyObjects, GeneratedSecret, type KubeObject, recommendedLabels, renderChart } from "../shared";
+import {
+  applyObjects,
+  GeneratedSecret,
+  inheritedDependsOn,
+  type KubeObject,
+  recommendedLabels,
+  renderChart,
+} from "../shared";
 import { MlflowChart, mlflowObjectNames } from "./chart";
 import { MLFLOW_PORT, type MlflowArgs, type MlflowConfig, mlflowPodLabels, resolveMlflow } from "./config";
 
@@ -39,7 +46,8 @@ export class Mlflow extends pulumi.ComponentResource implements MlflowOutputs {
     const config = resolveMlflow(args);
     super(Mlflow.type, name, {}, opts);
     this.config = config;
-    const dependsOn: pulumi.Resource[] = [];
+    const inherited = inheritedDependsOn(opts);
+    const dependsOn: pulumi.Input<pulumi.Resource>[] = [...inherited];
     if (config.auth) {
       const password = new GeneratedSecret(`${name}-admin-password`, {}, { parent: this });
       const flaskKey = new GeneratedSecret(`${name}-flask-secret-key`, { length: 64 }, { parent: this });
@@ -54,7 +62,7 @@ export class Mlflow extends pulumi.ComponentResource implements MlflowOutputs {
           type: "Opaque",
           stringData: { username: "admin", password: password.result, "flask-secret-key": flaskKey.result },
         },
-        { parent: this },
+        { parent: this, dependsOn: inherited },
       );
       dependsOn.push(this.adminSecret);
     }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   applyObjects,
   GeneratedSecret,
+  inheritedDependsOn,
   type KubeObject,
   OBJECT_STORE_KEYS,
   type ObjectStoreConnection,
@@ -54,7 +55,8 @@ export class ObjectStore extends pulumi.ComponentResource implements ObjectStore
     const config = resolveObjectStore(args);
     super(ObjectStore.type, name, {}, opts);
     this.config = config;
-    const dependsOn: pulumi.Resource[] = [];
+    const inherited = inheritedDependsOn(opts);
+    const dependsOn: pulumi.Input<pulumi.Resource>[] = [...inherited];
     if (config.mode === "minio") {
       const accessKey = new GeneratedSecret(`${name}-access-key`, { length: 20 }, { parent: this });
       const secretKey = new GeneratedSecret(`${name}-secret-key`, { length: 40 }, { parent: this });
@@ -72,7 +74,7 @@ export class ObjectStore extends pulumi.ComponentResource implements ObjectStore
             [OBJECT_STORE_KEYS.secretAccessKey]: secretKey.result,
           },
         },
-        { parent: this },
+        { parent: this, dependsOn: inherited },
       );
       dependsOn.push(this.credentials);
     }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   applyObjects,
   GeneratedSecret,
+  inheritedDependsOn,
   type KubeObject,
   type PostgresConnection,
   recommendedLabels,
@@ -59,6 +60,7 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
     super(Postgres.type, name, {}, opts);
     this.config = config;
     const labels = recommendedLabels({ name: "postgres", instance: config.name, component: "credentials" });
+    const inherited = inheritedDependsOn(opts);
     const secrets: pulumi.Resource[] = [];
     const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>) => {
       const s = new k8s.core.v1.Secret(
@@ -68,7 +70,7 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
           type: "Opaque",
           stringData: data,
         },
-        { parent: this },
+        { parent: this, dependsOn: inherited },
       );
       secrets.push(s);
     };
@@ -90,7 +92,11 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
       });
       connections[c.name] = postgresConnection(config, c.name);
     }
-    this.resources = applyObjects(renderPostgres(config), { parent: this, prefix: name, dependsOn: secrets });
+    this.resources = applyObjects(renderPostgres(config), {
+      parent: this,
+      prefix: name,
+      dependsOn: [...inherited, ...secrets],
+    });
     this.#connections = connections;
     this.connections = pulumi.output(connections);
     this.registerOutputs({ connections: this.connections });

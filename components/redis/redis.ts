@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   applyObjects,
   GeneratedSecret,
+  inheritedDependsOn,
   type KubeObject,
   type RedisConnection,
   recommendedLabels,
@@ -41,6 +42,7 @@ export class Redis extends pulumi.ComponentResource implements RedisOutputs {
     const config = resolveRedis(args);
     super(Redis.type, name, {}, opts);
     this.config = config;
+    const inherited = inheritedDependsOn(opts);
     const password = new GeneratedSecret(`${name}-password`, {}, { parent: this });
     this.credentials = new k8s.core.v1.Secret(
       `${name}-credentials`,
@@ -53,12 +55,12 @@ export class Redis extends pulumi.ComponentResource implements RedisOutputs {
         type: "Opaque",
         stringData: { password: password.result, host: config.host, port: String(REDIS_PORT) },
       },
-      { parent: this },
+      { parent: this, dependsOn: inherited },
     );
     this.resources = applyObjects(renderRedis(config), {
       parent: this,
       prefix: name,
-      dependsOn: [this.credentials],
+      dependsOn: [...inherited, this.credentials],
     });
     this.plainConnection = redisConnection(config);
     this.connection = pulumi.output(this.plainConnection);

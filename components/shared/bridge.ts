@@ -179,3 +179,15 @@ export function applyObjects(
   }
   return created;
 }
+
+/**
+ * A component's own `dependsOn`, for its children. Pulumi does not hand a parent's `dependsOn` to
+ * the resources it parents, so a component that is told to wait (e.g. for the Namespace its objects
+ * live in) passes this to every child it creates.
+ */
+export function inheritedDependsOn(opts?: pulumi.ComponentResourceOptions): pulumi.Input<pulumi.Resource>[] {
+  const d = opts?.dependsOn;
+  if (d === undefined) return [];
+  if (Array.isArray(d)) return [...d];
+  return [d as pulumi.Input<pulumi.Resource>];
+}
