@@ -9,8 +9,9 @@ import { type KubeObject, objectKey } from "./render";
  * group the Kubernetes API does not define itself (custom resources) become
  * `kubernetes:<group>/<version>:<Kind>` through `apiextensions.CustomResource`.
  *
- * Ordering: an object waits for the Namespace it lives in and a custom resource waits for its
- * CustomResourceDefinition, when those are applied in the same call. Everything else is created in
+ * Ordering: an object waits for the Namespace it lives in, a custom resource for its
+ * CustomResourceDefinition, and a workload for the ServiceAccount its pods run as, when those are
+ * applied in the same call. Everything else is created in
  * parallel, as Kubernetes controllers converge on their own.
  *
  * Why not `yaml.v2.ConfigGroup`: it is a provider-side component whose children are invisible to
@@ -96,6 +97,7 @@ export interface PlannedObject {
 export function planObjects(prefix: string, objects: readonly KubeObject[]): PlannedObject[] {
   const namespaces = new Map<string, string>();
   const crds = new Map<string, string>(); // "<group>/<Kind>" -> key
+  const serviceAccounts = new Map<string, string>(); // "<namespace>/<name>" -> key
   const seen = new Set<string>();
   for (const o of objects) {
     const key = objectKey(o);
@@ -103,6 +105,8 @@ export function planObjects(prefix: string, objects: readonly KubeObject[]): Pla
       throw new Error(`${prefix}: two objects render as ${key}; object names must be unique`);
     seen.add(key);
     if (o.apiVersion === "v1" && o.kind === "Namespace") namespaces.set(o.metadata.name, key);
+    if (o.apiVersion === "v1" && o.kind === "ServiceAccount")
+      serviceAccounts.set(`${o.metadata.namespace ?? ""}/${o.metadata.name}`, key);
     if (o.kind === "CustomResourceDefinition") {
       const spec = o.spec as { group: string; names: { kind: string } };
       crds.set(`${spec.group}/${spec.names.kind}`, key);
@@ -130,6 +134,10 @@ export function planObjects(prefix: string, objects: readonly KubeObject[]): Pla
     if (ns) dependsOn.push(ns);
     const crd = crds.get(`${group}/${o.kind}`);
     if (crd) dependsOn.push(crd);
+    // A workload created before its ServiceAccount fails to create pods until the SA appears.
+    const sa = podServiceAccount(o);
+    const saKey = sa && serviceAccounts.get(`${o.metadata.namespace ?? ""}/${sa}`);
+    if (saKey) dependsOn.push(saKey);
     const scope = o.metadata.namespace ? `${o.metadata.namespace}-` : "";
     return {
       key,
@@ -139,6 +147,21 @@ export function planObjects(prefix: string, objects: readonly KubeObject[]): Pla
       via,
     };
   });
+}
+
+/** The ServiceAccount a workload's pods run as, if it names one. */
+function podServiceAccount(o: KubeObject): string | undefined {
+  const spec = o.spec as Record<string, unknown> | undefined;
+  if (!spec) return undefined;
+  const template =
+    o.kind === "CronJob"
+      ? (spec.jobTemplate as { spec?: { template?: unknown } } | undefined)?.spec?.template
+      : o.kind === "Pod"
+        ? { spec }
+        : spec.template;
+  const name = (template as { spec?: { serviceAccountName?: unknown } } | undefined)?.spec
+    ?.serviceAccountName;
+  return typeof name === "string" ? name : undefined;
 }
 
 export interface ApplyObjectsOptions {

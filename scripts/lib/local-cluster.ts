@@ -20,15 +20,17 @@ export interface NodePoolSpec {
   readonly count: number;
   readonly cpu: string;
   readonly memory: string;
+  /** Node-local scratch space (`ephemeral-storage`), which pods with emptyDir limits request. */
+  readonly ephemeralStorage: string;
   /** `nvidia.com/gpu` per node (GPU pools only). */
   readonly gpus?: number;
 }
 
 /** Shaped like a small production layout: one system node, CPU workers, GPU workers. */
 export const DEFAULT_NODE_POOLS: readonly NodePoolSpec[] = [
-  { role: "system", count: 1, cpu: "4", memory: "16Gi" },
-  { role: "cpu", count: 2, cpu: "8", memory: "32Gi" },
-  { role: "gpu", count: 2, cpu: "8", memory: "64Gi", gpus: 4 },
+  { role: "system", count: 1, cpu: "4", memory: "16Gi", ephemeralStorage: "50Gi" },
+  { role: "cpu", count: 2, cpu: "8", memory: "32Gi", ephemeralStorage: "100Gi" },
+  { role: "gpu", count: 2, cpu: "8", memory: "64Gi", ephemeralStorage: "200Gi", gpus: 4 },
 ];
 
 export const DEFAULT_CLUSTER_NAME = "mlops-local";
@@ -48,7 +50,12 @@ export function localClusterNodes(pools: readonly NodePoolSpec[] = DEFAULT_NODE_
     }
     for (let i = 0; i < pool.count; i++) {
       const name = `${pool.role}-${i}`;
-      const resources: Record<string, string> = { cpu: pool.cpu, memory: pool.memory, pods: "110" };
+      const resources: Record<string, string> = {
+        cpu: pool.cpu,
+        memory: pool.memory,
+        "ephemeral-storage": pool.ephemeralStorage,
+        pods: "110",
+      };
       if (pool.role === "gpu") resources[GPU_RESOURCE] = String(pool.gpus);
       const taints =
         pool.role === "gpu" ? [{ ...GPU_TAINT }] : pool.role === "system" ? [{ ...SYSTEM_TAINT }] : [];

@@ -47,11 +47,11 @@ describe("local cluster nodes", () => {
   });
 
   it("rejects a GPU pool without GPUs and a negative count, naming the pool and the fix", () => {
-    expect(() => localClusterNodes([{ role: "gpu", count: 1, cpu: "8", memory: "8Gi" }])).toThrow(
-      /node pool 'gpu': gpus must be >= 1 per node, got undefined; set gpus/,
-    );
-    expect(() => localClusterNodes([{ role: "cpu", count: -1, cpu: "8", memory: "8Gi" }])).toThrow(
-      /node pool 'cpu': count must be a whole number >= 0, got -1/,
-    );
+    expect(() =>
+      localClusterNodes([{ role: "gpu", count: 1, cpu: "8", memory: "8Gi", ephemeralStorage: "10Gi" }]),
+    ).toThrow(/node pool 'gpu': gpus must be >= 1 per node, got undefined; set gpus/);
+    expect(() =>
+      localClusterNodes([{ role: "cpu", count: -1, cpu: "8", memory: "8Gi", ephemeralStorage: "10Gi" }]),
+    ).toThrow(/node pool 'cpu': count must be a whole number >= 0, got -1/);
   });
 });

@@ -40,6 +40,22 @@ describe("planObjects", () => {
     expect(plan[0]?.dependsOn).toEqual([]);
   });
 
+  it("makes workloads wait for the ServiceAccount their pods run as", () => {
+    const pod = (sa: string) => ({ template: { spec: { serviceAccountName: sa } } });
+    const plan = planObjects("c", [
+      obj("apps/v1", "StatefulSet", "db", "x", { spec: pod("db") }),
+      obj("batch/v1", "CronJob", "job", "x", { spec: { jobTemplate: { spec: pod("db") } } }),
+      obj("apps/v1", "Deployment", "other", "x", { spec: pod("not-rendered-here") }),
+      obj("v1", "ServiceAccount", "db", "x"),
+    ]);
+    expect(plan.map((p) => p.dependsOn)).toEqual([
+      ["v1/ServiceAccount/x/db"],
+      ["v1/ServiceAccount/x/db"],
+      [],
+      [],
+    ]);
+  });
+
   it("does not wait for namespaces it does not create", () => {
     const [only] = planObjects("c", [obj("v1", "ConfigMap", "cfg", "elsewhere")]);
     expect(only?.dependsOn).toEqual([]);
