@@ -13,6 +13,7 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import type * as auto from "@pulumi/pulumi/automation";
 import { PlatformNamespace } from "../components/platform-namespace";
+import { composeDataServices } from "../examples/data-services";
 import { localClusterPaths } from "./lib/local-cluster";
 import { inlineStack } from "./lib/pulumi-env";
 
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
       const provider = new k8s.Provider("target", { kubeconfig: readFileSync(kubeconfig, "utf8") });
       new PlatformNamespace("training", { name: "training", quota: { gpus: 8 } }, { providers: [provider] });
       new PlatformNamespace("serving", { name: "serving", role: "serving" }, { providers: [provider] });
+      composeDataServices({ namespace: "mlops-data" }, { providers: [provider] });
     };
     const { stack } = await inlineStack(dir, "mlops-platform-preview", "preview", program);
     const findings: auto.PolicyEvent[] = [];

@@ -3,12 +3,7 @@ import type * as kube from "@kubernetes/client-node";
 import * as k8s from "@pulumi/kubernetes";
 import type * as auto from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { Feast, feastPodLabels } from "../../components/feast";
-import { Mlflow, mlflowPodLabels } from "../../components/mlflow";
-import { ObjectStore } from "../../components/object-store";
-import { PlatformNamespace } from "../../components/platform-namespace";
-import { Postgres } from "../../components/postgres";
-import { Redis } from "../../components/redis";
+import { composeDataServices } from "../../examples/data-services";
 import {
   changesOf,
   inlineTestStack,
@@ -28,45 +23,11 @@ import {
 const kubeconfig = inject("kubeconfig");
 const localCluster = inject("localCluster");
 const NAMESPACE = "cluster-test-data";
-const consumers = [
-  { name: "mlflow", podLabels: mlflowPodLabels() },
-  { name: "feast", podLabels: feastPodLabels() },
-];
 
 function program(): auto.PulumiFn {
   return async () => {
     const provider = new k8s.Provider("local", { kubeconfig: readFileSync(kubeconfig, "utf8") });
-    const opts = { providers: [provider] };
-    const ns = new PlatformNamespace("data", { name: NAMESPACE, role: "data" }, opts);
-    const inNs = { ...opts, dependsOn: [ns] };
-    const pg = new Postgres("pg", { namespace: NAMESPACE, consumers }, inNs);
-    const store = new ObjectStore(
-      "store",
-      { namespace: NAMESPACE, buckets: ["mlflow-artifacts", "feast-offline"], consumers },
-      inNs,
-    );
-    const redis = new Redis(
-      "redis",
-      { namespace: NAMESPACE, consumers: [consumers[1] as (typeof consumers)[1]] },
-      inNs,
-    );
-    // Both wait for the databases and buckets their Jobs and servers need.
-    const after = { ...opts, dependsOn: [ns, pg, store, redis] };
-    const mlflow = new Mlflow(
-      "mlflow",
-      { namespace: NAMESPACE, database: pg.connection("mlflow"), objectStore: store.plainConnection },
-      after,
-    );
-    const feast = new Feast(
-      "feast",
-      {
-        namespace: NAMESPACE,
-        registry: pg.connection("feast"),
-        onlineStore: { type: "redis", redis: redis.plainConnection },
-        offlineStore: store.plainConnection,
-      },
-      after,
-    );
+    const { mlflow, feast } = composeDataServices({ namespace: NAMESPACE }, { providers: [provider] });
     return {
       trackingUri: mlflow.trackingUri,
       featureServerUrl: feast.featureServerUrl,
