@@ -1,9 +1,11 @@
-import { ApiObject, Chart } from "cdk8s";
+import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import { stringify } from "yaml";
 import {
+  addDisruptionBudget,
   containerResources,
   ingressPolicySpec,
+  objectAdder,
   objectStoreEnv,
   type PostgresConnection,
   RESTRICTED_CONTAINER_SECURITY,
@@ -12,6 +14,7 @@ import {
   scratchVolume,
   secretEnv,
   selectorLabels,
+  spreadOverNodes,
 } from "../shared";
 import { FEAST_METRICS_PORT, FEAST_PORT, type FeastConfig } from "./config";
 
@@ -128,33 +131,18 @@ export class FeastChart extends Chart {
     const names = feastObjectNames(config);
     const labels = (component: string) =>
       recommendedLabels({ name: "feast", instance: config.name, component });
-    const obj = (
-      oid: string,
-      apiVersion: string,
-      kind: string,
-      name: string,
-      component: string,
-      body: object,
-    ) =>
-      new ApiObject(this, oid, {
-        apiVersion,
-        kind,
-        metadata: { name, namespace: config.namespace, labels: labels(component) },
-        ...body,
-      });
+    const obj = objectAdder(this, config.namespace, "feast", config.name);
     const serverSelector = selectorLabels("feast", config.name, "feature-server");
-    const saAnnotations = config.offlineStore.serviceAccountAnnotations;
-    new ApiObject(this, "sa", {
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: {
-        name: names.serviceAccount,
-        namespace: config.namespace,
-        labels: labels("feature-server"),
-        ...(Object.keys(saAnnotations).length > 0 ? { annotations: { ...saAnnotations } } : {}),
-      },
-      automountServiceAccountToken: false,
-    });
+    // Workload identity for the object store (IRSA in mode `s3`) goes on the ServiceAccount.
+    obj(
+      "sa",
+      "v1",
+      "ServiceAccount",
+      names.serviceAccount,
+      "feature-server",
+      { automountServiceAccountToken: false },
+      config.offlineStore.serviceAccountAnnotations,
+    );
     obj("cm", "v1", "ConfigMap", names.configMap, "config", {
       data: { "feature_store.yaml": featureStoreYaml(config) },
     });
@@ -209,22 +197,12 @@ export class FeastChart extends Chart {
                 livenessProbe: { ...probe, periodSeconds: 20, timeoutSeconds: 5 },
               },
             ]),
-            topologySpreadConstraints: [
-              {
-                maxSkew: 1,
-                topologyKey: "kubernetes.io/hostname",
-                whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: serverSelector },
-              },
-            ],
+            topologySpreadConstraints: spreadOverNodes(serverSelector),
           },
         },
       },
     });
-    if (config.replicas > 1)
-      obj("pdb", "policy/v1", "PodDisruptionBudget", names.pdb, "feature-server", {
-        spec: { maxUnavailable: 1, selector: { matchLabels: serverSelector } },
-      });
+    if (config.replicas > 1) addDisruptionBudget(obj, names.pdb, "feature-server", serverSelector);
     if (config.materialize)
       obj("cron", "batch/v1", "CronJob", names.cronJob, "materialize", {
         spec: {

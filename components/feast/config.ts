@@ -1,5 +1,6 @@
 import {
   type ContainerResources,
+  check,
   type ObjectStoreConnection,
   type PodLabels,
   type PostgresConnection,
@@ -83,7 +84,6 @@ export const feastDefaults = {
 
 export const FEAST_PORT = 6566;
 export const FEAST_METRICS_PORT = 8000;
-const IMAGE = /^[^\s:@]+(:[^\s@]+)?(@sha256:[a-f0-9]{64})?$/;
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 
 /** Labels of every Feast pod (server and materialisation): what Postgres, Redis and the ObjectStore admit. */
@@ -100,17 +100,7 @@ export function resolveFeast(args: FeastArgs, component = "Feast"): FeastConfig 
   const project = args?.project ?? feastDefaults.project;
   if (typeof project !== "string" || !/^[A-Za-z0-9_]+$/.test(project))
     p.add("project", project, "must be letters, digits and '_' only (Feast's rule).", 'use e.g. "mlops".');
-  const profile = args?.profile ?? "production";
-  p.oneOf("profile", profile, ["local", "production"] as const);
-  const replicas = args?.replicas ?? (profile === "local" ? 1 : 2);
-  p.integer("replicas", replicas, 1, 50);
-  if (profile === "production" && typeof replicas === "number" && replicas < 2)
-    p.add(
-      "replicas",
-      replicas,
-      'must be 2 or more with profile "production" (one replica is a single point of failure).',
-      'set replicas: 2 (or more), or profile: "local" for a laptop or test cluster.',
-    );
+  const replicas = check.replicas(p, args?.profile ?? "production", args?.replicas, 50);
   p.integer("workers", args?.workers, 1, 32);
   p.integer("registryCacheTtlSeconds", args?.registryCacheTtlSeconds, 0, 86400);
   if (!args?.registry || typeof args.registry !== "object")
@@ -145,13 +135,7 @@ export function resolveFeast(args: FeastArgs, component = "Feast"): FeastConfig 
   } else p.oneOf("onlineStore.type", (online as { type?: unknown }).type, ["redis", "postgres"] as const);
   if (!args?.offlineStore || typeof args.offlineStore !== "object")
     p.add("offlineStore", args?.offlineStore, "is required.", "pass an ObjectStore's connection.");
-  if (args?.image !== undefined && (typeof args.image !== "string" || !IMAGE.test(args.image)))
-    p.add(
-      "image",
-      args.image,
-      "is not an image reference.",
-      'write it as "registry/repository:tag" (or @sha256:...).',
-    );
+  check.image(p, "image", args?.image);
   const m = args?.materialize;
   const schedule = m === false ? undefined : (m?.schedule ?? feastDefaults.schedule);
   if (schedule !== undefined) {
@@ -165,23 +149,9 @@ export function resolveFeast(args: FeastArgs, component = "Feast"): FeastConfig 
       );
   }
   const clients = args?.clients ?? [];
-  const seen = new Set<string>();
-  clients.forEach((c, i) => {
-    if (p.dnsLabel(`clients[${i}].name`, c?.name)) {
-      if (seen.has(c.name)) p.add(`clients[${i}].name`, c.name, "is listed twice.", "give each client once.");
-      seen.add(c.name);
-    }
-    if (!c?.podLabels || typeof c.podLabels !== "object" || Object.keys(c.podLabels).length === 0)
-      p.add(
-        `clients[${i}].podLabels`,
-        c?.podLabels,
-        "must select the client's pods (an empty selector would admit every pod).",
-        "pass the labels of the client's pods.",
-      );
-  });
+  check.podsRefs(p, "clients", clients, { min: 0, example: '{ name: "model-server", podLabels: { ... } }' });
   const resources = { ...feastDefaults.resources, ...(args?.resources ?? {}) };
-  for (const k of ["requestCpu", "requestMemory", "limitMemory"] as const)
-    p.quantity(`resources.${k}`, resources[k], { positive: true });
+  check.resources(p, "resources", resources);
   p.throwIfAny(component);
   return {
     namespace: args.namespace,

@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { ApiObject, Chart } from "cdk8s";
+import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import {
+  addDisruptionBudget,
   containerResources,
   ingressPolicySpec,
+  objectAdder,
   objectStoreEnv,
   RESTRICTED_CONTAINER_SECURITY,
   recommendedLabels,
@@ -11,6 +13,7 @@ import {
   scratchVolume,
   secretEnv,
   selectorLabels,
+  spreadOverNodes,
 } from "../shared";
 import { MLFLOW_PORT, type MlflowConfig } from "./config";
 
@@ -115,20 +118,7 @@ export class MlflowChart extends Chart {
     const names = mlflowObjectNames(config);
     const labels = (component: string) =>
       recommendedLabels({ name: "mlflow", instance: config.name, component });
-    const obj = (
-      oid: string,
-      apiVersion: string,
-      kind: string,
-      name: string,
-      component: string,
-      body: object,
-    ) =>
-      new ApiObject(this, oid, {
-        apiVersion,
-        kind,
-        metadata: { name, namespace: config.namespace, labels: labels(component) },
-        ...body,
-      });
+    const obj = objectAdder(this, config.namespace, "mlflow", config.name);
     const serverSelector = selectorLabels("mlflow", config.name, "server");
     const podSpec = (component: string, containers: object[], restartPolicy?: string) => ({
       ...(restartPolicy ? { restartPolicy } : {}),
@@ -144,19 +134,16 @@ export class MlflowChart extends Chart {
       volumes: [scratchVolume("tmp", component === "server" ? "1Gi" : "64Mi")],
     });
 
-    const saAnnotations = config.objectStore.serviceAccountAnnotations;
-    new ApiObject(this, "sa", {
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: {
-        name: names.serviceAccount,
-        namespace: config.namespace,
-        labels: labels("server"),
-        // Workload identity for the object store (IRSA in mode `s3`).
-        ...(Object.keys(saAnnotations).length > 0 ? { annotations: { ...saAnnotations } } : {}),
-      },
-      automountServiceAccountToken: false,
-    });
+    // Workload identity for the object store (IRSA in mode `s3`) goes on the ServiceAccount.
+    obj(
+      "sa",
+      "v1",
+      "ServiceAccount",
+      names.serviceAccount,
+      "server",
+      { automountServiceAccountToken: false },
+      config.objectStore.serviceAccountAnnotations,
+    );
     obj("svc", "v1", "Service", names.service, "server", {
       spec: {
         type: "ClusterIP",
@@ -219,22 +206,12 @@ export class MlflowChart extends Chart {
                 livenessProbe: { ...probe, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5 },
               },
             ]),
-            topologySpreadConstraints: [
-              {
-                maxSkew: 1,
-                topologyKey: "kubernetes.io/hostname",
-                whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: serverSelector },
-              },
-            ],
+            topologySpreadConstraints: spreadOverNodes(serverSelector),
           },
         },
       },
     });
-    if (config.replicas > 1)
-      obj("pdb", "policy/v1", "PodDisruptionBudget", names.pdb, "server", {
-        spec: { maxUnavailable: 1, selector: { matchLabels: serverSelector } },
-      });
+    if (config.replicas > 1) addDisruptionBudget(obj, names.pdb, "server", serverSelector);
     if (config.clients.length > 0)
       obj("np", "networking.k8s.io/v1", "NetworkPolicy", `${config.name}-server-ingress`, "server", {
         spec: ingressPolicySpec(

@@ -1,5 +1,6 @@
 import {
   type ContainerResources,
+  check,
   type ObjectStoreConnection,
   type PodLabels,
   type PostgresConnection,
@@ -83,7 +84,6 @@ export const mlflowDefaults = {
 
 export const MLFLOW_PORT = 5000;
 
-const IMAGE = /^[^\s:@]+(:[^\s@]+)?(@sha256:[a-f0-9]{64})?$/;
 const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:(\d+|\*))?$/;
 
 /** Labels of every MLflow pod (server and migration Job): what Postgres and the ObjectStore admit. */
@@ -97,17 +97,7 @@ export function resolveMlflow(args: MlflowArgs, component = "Mlflow"): MlflowCon
   p.dnsLabel("namespace", args?.namespace);
   const name = args?.name ?? mlflowDefaults.name;
   p.dnsLabel("name", name);
-  const profile = args?.profile ?? "production";
-  p.oneOf("profile", profile, ["local", "production"] as const);
-  const replicas = args?.replicas ?? (profile === "local" ? 1 : 2);
-  p.integer("replicas", replicas, 1, 20);
-  if (profile === "production" && typeof replicas === "number" && replicas < 2)
-    p.add(
-      "replicas",
-      replicas,
-      'must be 2 or more with profile "production" (one replica is a single point of failure).',
-      'set replicas: 2 (or more), or profile: "local" for a laptop or test cluster.',
-    );
+  const replicas = check.replicas(p, args?.profile ?? "production", args?.replicas, 20);
   p.integer("workers", args?.workers, 1, 32);
 
   const db = args?.database;
@@ -139,13 +129,7 @@ export function resolveMlflow(args: MlflowArgs, component = "Mlflow"): MlflowCon
       "is not a key prefix.",
       'use letters, digits, ".", "_", "-" and "/", e.g. "mlflow".',
     );
-  if (args?.image !== undefined && (typeof args.image !== "string" || !IMAGE.test(args.image)))
-    p.add(
-      "image",
-      args.image,
-      "is not an image reference.",
-      'write it as "registry/repository:tag" (or @sha256:...).',
-    );
+  check.image(p, "image", args?.image);
   (args?.allowedHosts ?? []).forEach((h, i) => {
     if (typeof h !== "string" || !HOST.test(h))
       p.add(
@@ -168,23 +152,9 @@ export function resolveMlflow(args: MlflowArgs, component = "Mlflow"): MlflowCon
       ] as const);
   }
   const clients = args?.clients ?? [];
-  const seen = new Set<string>();
-  clients.forEach((c, i) => {
-    if (p.dnsLabel(`clients[${i}].name`, c?.name)) {
-      if (seen.has(c.name)) p.add(`clients[${i}].name`, c.name, "is listed twice.", "give each client once.");
-      seen.add(c.name);
-    }
-    if (!c?.podLabels || typeof c.podLabels !== "object" || Object.keys(c.podLabels).length === 0)
-      p.add(
-        `clients[${i}].podLabels`,
-        c?.podLabels,
-        "must select the client's pods (an empty selector would admit every pod).",
-        "pass the labels of the client's pods.",
-      );
-  });
+  check.podsRefs(p, "clients", clients, { min: 0, example: '{ name: "runtime", podLabels: { ... } }' });
   const resources = { ...mlflowDefaults.resources, ...(args?.resources ?? {}) };
-  for (const k of ["requestCpu", "requestMemory", "limitMemory"] as const)
-    p.quantity(`resources.${k}`, resources[k], { positive: true });
+  check.resources(p, "resources", resources);
   p.throwIfAny(component);
 
   const service = `${name}.${args.namespace}`;

@@ -1,11 +1,11 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   applyObjects,
+  credentialsSecret,
   GeneratedSecret,
   inheritedDependsOn,
   type KubeObject,
-  recommendedLabels,
   renderChart,
 } from "../shared";
 import { MlflowChart, mlflowObjectNames } from "./chart";
@@ -51,16 +51,14 @@ export class Mlflow extends pulumi.ComponentResource implements MlflowOutputs {
     if (config.auth) {
       const password = new GeneratedSecret(`${name}-admin-password`, {}, { parent: this });
       const flaskKey = new GeneratedSecret(`${name}-flask-secret-key`, { length: 64 }, { parent: this });
-      this.adminSecret = new k8s.core.v1.Secret(
+      this.adminSecret = credentialsSecret(
         `${name}-admin`,
         {
-          metadata: {
-            name: config.authSecretName,
-            namespace: config.namespace,
-            labels: recommendedLabels({ name: "mlflow", instance: config.name, component: "credentials" }),
-          },
-          type: "Opaque",
-          stringData: { username: "admin", password: password.result, "flask-secret-key": flaskKey.result },
+          name: config.authSecretName,
+          namespace: config.namespace,
+          app: "mlflow",
+          instance: config.name,
+          data: { username: "admin", password: password.result, "flask-secret-key": flaskKey.result },
         },
         { parent: this, dependsOn: inherited },
       );

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ApiObject, Chart } from "cdk8s";
+import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import {
   ANYWHERE,
@@ -7,6 +7,7 @@ import {
   egressPolicySpec,
   ingressPolicySpec,
   OBJECT_STORE_KEYS,
+  objectAdder,
   objectStoreEnv,
   podPeer,
   RESTRICTED_CONTAINER_SECURITY,
@@ -63,24 +64,7 @@ export class ObjectStoreChart extends Chart {
     super(scope, id, { disableResourceNameHashes: true });
     const names = objectStoreObjectNames(config);
     const app = config.mode === "minio" ? "minio" : "object-store";
-    const obj = (
-      oid: string,
-      apiVersion: string,
-      kind: string,
-      name: string,
-      component: string,
-      body: object,
-    ) =>
-      new ApiObject(this, oid, {
-        apiVersion,
-        kind,
-        metadata: {
-          name,
-          namespace: config.namespace,
-          labels: recommendedLabels({ name: app, instance: config.name, component }),
-        },
-        ...body,
-      });
+    const obj = objectAdder(this, config.namespace, app, config.name);
     const jobSelector = selectorLabels(app, config.name, "buckets");
     const serverSelector = minioSelector(config);
     const serverPeers = config.mode === "minio" ? [podPeer(serverSelector)] : ANYWHERE;

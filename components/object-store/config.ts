@@ -1,4 +1,4 @@
-import { type ContainerResources, type PodLabels, Problems, urlPort } from "../shared";
+import { type ContainerResources, check, type PodLabels, Problems, urlPort } from "../shared";
 
 /** A service that reads or writes the object store (e.g. mlflow, feast). */
 export interface ObjectStoreConsumer {
@@ -99,7 +99,6 @@ export const MINIO_PORT = 9000;
 
 /** S3 bucket naming rules (the common subset of AWS and MinIO). */
 const BUCKET = /^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const IMAGE = /^[^\s:@]+(:[^\s@]+)?(@sha256:[a-f0-9]{64})?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 /** Validates Args and applies defaults; every problem with its path, nothing created on error. */
@@ -129,37 +128,14 @@ export function resolveObjectStore(args: ObjectStoreArgs, component = "ObjectSto
     });
   }
   const consumers = args?.consumers;
-  if (!Array.isArray(consumers)) {
-    p.add("consumers", consumers, "must be a list.", "pass [] or the services that use the store.");
-  } else {
-    const seen = new Set<string>();
-    consumers.forEach((c, i) => {
-      if (p.dnsLabel(`consumers[${i}].name`, c?.name)) {
-        if (seen.has(c.name))
-          p.add(`consumers[${i}].name`, c.name, "is listed twice.", "give each consumer once.");
-        seen.add(c.name);
-      }
-      if (!c?.podLabels || typeof c.podLabels !== "object" || Object.keys(c.podLabels).length === 0)
-        p.add(
-          `consumers[${i}].podLabels`,
-          c?.podLabels,
-          "must select the consumer's pods (an empty selector would admit every pod).",
-          "pass the labels of the consumer's pods.",
-        );
-    });
-  }
+  check.podsRefs(p, "consumers", consumers, { min: 0, example: '{ name: "mlflow", podLabels: { ... } }' });
 
   const m = args?.minio ?? {};
   const resources = { ...objectStoreDefaults.resources, ...(m.resources ?? {}) };
-  const image = (path: string, v: unknown) => {
-    if (v !== undefined && (typeof v !== "string" || !IMAGE.test(v)))
-      p.add(path, v, "is not an image reference.", 'write it as "registry/repository:tag" (or @sha256:...).');
-  };
-  image("minio.image", m.image);
-  image("bucketJobImage", args?.bucketJobImage);
+  check.image(p, "minio.image", m.image);
+  check.image(p, "bucketJobImage", args?.bucketJobImage);
   p.quantity("minio.storage", m.storage, { positive: true });
-  for (const k of ["requestCpu", "requestMemory", "limitMemory"] as const)
-    p.quantity(`minio.resources.${k}`, resources[k], { positive: true });
+  check.resources(p, "minio.resources", resources);
 
   const only = (key: "minio" | "s3" | "external") => {
     if (args?.[key] !== undefined && mode !== key)
@@ -232,7 +208,7 @@ export function resolveObjectStore(args: ObjectStoreArgs, component = "ObjectSto
     name,
     mode,
     buckets: [...buckets],
-    consumers: [...consumers],
+    consumers: [...(consumers as ObjectStoreConsumer[])],
     minio: {
       image: m.image ?? objectStoreDefaults.minioImage,
       storage: m.storage ?? objectStoreDefaults.storage,

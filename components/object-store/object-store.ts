@@ -1,13 +1,13 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   applyObjects,
+  credentialsSecret,
   GeneratedSecret,
   inheritedDependsOn,
   type KubeObject,
   OBJECT_STORE_KEYS,
   type ObjectStoreConnection,
-  recommendedLabels,
   renderChart,
 } from "../shared";
 import { ObjectStoreChart } from "./chart";
@@ -60,16 +60,14 @@ export class ObjectStore extends pulumi.ComponentResource implements ObjectStore
     if (config.mode === "minio") {
       const accessKey = new GeneratedSecret(`${name}-access-key`, { length: 20 }, { parent: this });
       const secretKey = new GeneratedSecret(`${name}-secret-key`, { length: 40 }, { parent: this });
-      this.credentials = new k8s.core.v1.Secret(
+      this.credentials = credentialsSecret(
         `${name}-credentials`,
         {
-          metadata: {
-            name: config.credentialsSecretName,
-            namespace: config.namespace,
-            labels: recommendedLabels({ name: "minio", instance: config.name, component: "credentials" }),
-          },
-          type: "Opaque",
-          stringData: {
+          name: config.credentialsSecretName as string,
+          namespace: config.namespace,
+          app: "minio",
+          instance: config.name,
+          data: {
             [OBJECT_STORE_KEYS.accessKeyId]: accessKey.result,
             [OBJECT_STORE_KEYS.secretAccessKey]: secretKey.result,
           },

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { ApiObject, Chart } from "cdk8s";
+import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
-import { recommendedLabels } from "../shared";
+import { objectAdder, recommendedLabels } from "../shared";
 import { bootstrapSql, passwordEnv } from "./bootstrap";
 import { consumerSecretName, type PostgresConfig } from "./config";
 
@@ -69,20 +69,7 @@ export class PostgresChart extends Chart {
       "app.kubernetes.io/instance": config.name,
       "app.kubernetes.io/component": "bootstrap",
     };
-    const obj = (
-      oid: string,
-      apiVersion: string,
-      kind: string,
-      name: string,
-      component: string,
-      body: object,
-    ) =>
-      new ApiObject(this, oid, {
-        apiVersion,
-        kind,
-        metadata: { name, namespace: ns, labels: labels(component) },
-        ...body,
-      });
+    const obj = objectAdder(this, ns, "postgres", config.name);
 
     const inCluster = config.mode === "in-cluster";
     if (inCluster) {

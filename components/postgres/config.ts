@@ -1,4 +1,4 @@
-import { Problems } from "../shared";
+import { check, Problems } from "../shared";
 
 /** A service that gets its own database and role (e.g. mlflow, feast, runtime). */
 export interface PostgresConsumer {
@@ -102,13 +102,7 @@ export function resolvePostgres(args: PostgresArgs, component = "Postgres"): Pos
   for (const k of ["requestCpu", "requestMemory", "limitMemory"] as const)
     p.quantity(`inCluster.resources.${k}`, resources[k], { positive: true });
   p.integer("inCluster.maxConnections", ic.maxConnections ?? postgresDefaults.maxConnections, 10, 10000);
-  if (ic.image !== undefined && (typeof ic.image !== "string" || !/^[^\s:]+(:[^\s]+)?$/.test(ic.image)))
-    p.add(
-      "inCluster.image",
-      ic.image,
-      "is not an image reference.",
-      'use e.g. "docker.io/library/postgres:17.6-bookworm".',
-    );
+  check.image(p, "inCluster.image", ic.image);
 
   const ext = args?.external;
   if (mode === "external") {
@@ -132,33 +126,11 @@ export function resolvePostgres(args: PostgresArgs, component = "Postgres"): Pos
   }
 
   const consumers = args?.consumers;
-  if (!Array.isArray(consumers) || consumers.length === 0) {
-    p.add(
-      "consumers",
-      consumers,
-      "must list at least one consumer.",
-      'add e.g. { name: "mlflow", podLabels: { ... } }.',
-    );
-  } else {
-    const seen = new Set<string>();
-    consumers.forEach((c, i) => {
-      if (p.dnsLabel(`consumers[${i}].name`, c?.name)) {
-        if (seen.has(c.name))
-          p.add(`consumers[${i}].name`, c.name, "is listed twice.", "give each consumer once.");
-        if (["postgres", "template0", "template1", "public"].includes(c.name))
-          p.add(`consumers[${i}].name`, c.name, "is reserved by Postgres.", "choose another name.");
-        seen.add(c.name);
-      }
-      const labels = c?.podLabels;
-      if (!labels || typeof labels !== "object" || Object.keys(labels).length === 0)
-        p.add(
-          `consumers[${i}].podLabels`,
-          labels,
-          "must select the consumer's pods (an empty selector would admit every pod).",
-          "pass the labels of the consumer's pods.",
-        );
-    });
-  }
+  check.podsRefs(p, "consumers", consumers, { min: 1, example: '{ name: "mlflow", podLabels: { ... } }' });
+  (Array.isArray(consumers) ? consumers : []).forEach((c, i) => {
+    if (["postgres", "template0", "template1", "public"].includes(c?.name))
+      p.add(`consumers[${i}].name`, c.name, "is reserved by Postgres.", "choose another name.");
+  });
   p.throwIfAny(component);
 
   const external = mode === "external" ? (ext as External) : undefined;

@@ -1,12 +1,11 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   applyObjects,
+  credentialsSecret,
   GeneratedSecret,
   inheritedDependsOn,
   type KubeObject,
   type PostgresConnection,
-  recommendedLabels,
   renderChart,
 } from "../shared";
 import { PostgresChart } from "./chart";
@@ -59,20 +58,16 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
     const config = resolvePostgres(args);
     super(Postgres.type, name, {}, opts);
     this.config = config;
-    const labels = recommendedLabels({ name: "postgres", instance: config.name, component: "credentials" });
     const inherited = inheritedDependsOn(opts);
     const secrets: pulumi.Resource[] = [];
     const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>) => {
-      const s = new k8s.core.v1.Secret(
-        `${name}-${id}`,
-        {
-          metadata: { name: secretName, namespace: config.namespace, labels },
-          type: "Opaque",
-          stringData: data,
-        },
-        { parent: this, dependsOn: inherited },
+      secrets.push(
+        credentialsSecret(
+          `${name}-${id}`,
+          { name: secretName, namespace: config.namespace, app: "postgres", instance: config.name, data },
+          { parent: this, dependsOn: inherited },
+        ),
       );
-      secrets.push(s);
     };
     if (config.mode === "in-cluster") {
       const admin = new GeneratedSecret(`${name}-admin-password`, {}, { parent: this });

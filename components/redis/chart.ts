@@ -1,9 +1,10 @@
-import { ApiObject, Chart } from "cdk8s";
+import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import {
   containerResources,
   egressPolicySpec,
   ingressPolicySpec,
+  objectAdder,
   podPeer,
   RESTRICTED_CONTAINER_SECURITY,
   recommendedLabels,
@@ -67,20 +68,7 @@ export class RedisChart extends Chart {
     super(scope, id, { disableResourceNameHashes: true });
     const labels = (component: string) =>
       recommendedLabels({ name: "redis", instance: config.name, component });
-    const obj = (
-      oid: string,
-      apiVersion: string,
-      kind: string,
-      name: string,
-      component: string,
-      body: object,
-    ) =>
-      new ApiObject(this, oid, {
-        apiVersion,
-        kind,
-        metadata: { name, namespace: config.namespace, labels: labels(component) },
-        ...body,
-      });
+    const obj = objectAdder(this, config.namespace, "redis", config.name);
     const selector = redisSelector(config);
     obj("sa", "v1", "ServiceAccount", config.name, "server", { automountServiceAccountToken: false });
     obj("svc", "v1", "Service", config.name, "server", {

@@ -1,4 +1,4 @@
-import { type ContainerResources, type PodLabels, Problems } from "../shared";
+import { type ContainerResources, check, type PodLabels, Problems } from "../shared";
 
 /** A service that uses Redis (e.g. Feast's online store). */
 export interface RedisConsumer {
@@ -61,7 +61,6 @@ export const redisDefaults = {
 } as const;
 
 export const REDIS_PORT = 6379;
-const IMAGE = /^[^\s:@]+(:[^\s@]+)?(@sha256:[a-f0-9]{64})?$/;
 
 /** Validates Args and applies defaults; every problem with its path, nothing created on error. */
 export function resolveRedis(args: RedisArgs, component = "Redis"): RedisConfig {
@@ -70,37 +69,8 @@ export function resolveRedis(args: RedisArgs, component = "Redis"): RedisConfig 
   const name = args?.name ?? redisDefaults.name;
   p.dnsLabel("name", name);
   const consumers = args?.consumers;
-  if (!Array.isArray(consumers) || consumers.length === 0)
-    p.add(
-      "consumers",
-      consumers,
-      "must list at least one consumer.",
-      'add e.g. { name: "feast", podLabels: { ... } }.',
-    );
-  else {
-    const seen = new Set<string>();
-    consumers.forEach((c, i) => {
-      if (p.dnsLabel(`consumers[${i}].name`, c?.name)) {
-        if (seen.has(c.name))
-          p.add(`consumers[${i}].name`, c.name, "is listed twice.", "give each consumer once.");
-        seen.add(c.name);
-      }
-      if (!c?.podLabels || typeof c.podLabels !== "object" || Object.keys(c.podLabels).length === 0)
-        p.add(
-          `consumers[${i}].podLabels`,
-          c?.podLabels,
-          "must select the consumer's pods (an empty selector would admit every pod).",
-          "pass the labels of the consumer's pods.",
-        );
-    });
-  }
-  if (args?.image !== undefined && (typeof args.image !== "string" || !IMAGE.test(args.image)))
-    p.add(
-      "image",
-      args.image,
-      "is not an image reference.",
-      'write it as "registry/repository:tag" (or @sha256:...).',
-    );
+  check.podsRefs(p, "consumers", consumers, { min: 1, example: '{ name: "feast", podLabels: { ... } }' });
+  check.image(p, "image", args?.image);
   p.quantity("storage", args?.storage, { positive: true });
   const maxMemory = args?.maxMemory ?? redisDefaults.maxMemory;
   if (typeof maxMemory !== "string" || !/^[1-9]\d*(kb|mb|gb)$/.test(maxMemory))
@@ -113,8 +83,7 @@ export function resolveRedis(args: RedisArgs, component = "Redis"): RedisConfig 
     "volatile-lfu",
   ] as const);
   const resources = { ...redisDefaults.resources, ...(args?.resources ?? {}) };
-  for (const k of ["requestCpu", "requestMemory", "limitMemory"] as const)
-    p.quantity(`resources.${k}`, resources[k], { positive: true });
+  check.resources(p, "resources", resources);
   p.throwIfAny(component);
   return {
     namespace: args.namespace,

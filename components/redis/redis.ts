@@ -1,12 +1,12 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   applyObjects,
+  credentialsSecret,
   GeneratedSecret,
   inheritedDependsOn,
   type KubeObject,
   type RedisConnection,
-  recommendedLabels,
   renderChart,
 } from "../shared";
 import { RedisChart } from "./chart";
@@ -44,16 +44,14 @@ export class Redis extends pulumi.ComponentResource implements RedisOutputs {
     this.config = config;
     const inherited = inheritedDependsOn(opts);
     const password = new GeneratedSecret(`${name}-password`, {}, { parent: this });
-    this.credentials = new k8s.core.v1.Secret(
+    this.credentials = credentialsSecret(
       `${name}-credentials`,
       {
-        metadata: {
-          name: config.secretName,
-          namespace: config.namespace,
-          labels: recommendedLabels({ name: "redis", instance: config.name, component: "credentials" }),
-        },
-        type: "Opaque",
-        stringData: { password: password.result, host: config.host, port: String(REDIS_PORT) },
+        name: config.secretName,
+        namespace: config.namespace,
+        app: "redis",
+        instance: config.name,
+        data: { password: password.result, host: config.host, port: String(REDIS_PORT) },
       },
       { parent: this, dependsOn: inherited },
     );

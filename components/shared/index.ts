@@ -1,5 +1,7 @@
 export * from "./bridge";
+export * from "./chart-objects";
 export * from "./connections";
+export * from "./credentials";
 export * from "./generated-secret";
 export * from "./gpu";
 export * from "./labels";

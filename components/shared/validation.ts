@@ -114,3 +114,73 @@ function suggestDnsLabel(value: unknown): string {
     .slice(0, 63);
   return s || "my-namespace";
 }
+
+const IMAGE = /^[^\s:@]+(:[^\s@]+)?(@sha256:[a-f0-9]{64})?$/;
+
+/** Pods of another service admitted to (or allowed to reach) a server: a name and the pods' labels. */
+export interface PodsRef {
+  readonly name: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+}
+
+/** Checks shared by every component's Args; each adds problems to `p` and returns nothing. */
+export const check = {
+  /** An image reference (`registry/repository:tag`, optionally `@sha256:...`); `undefined` is accepted. */
+  image(p: Problems, path: string, value: unknown): void {
+    if (value !== undefined && (typeof value !== "string" || !IMAGE.test(value)))
+      p.add(
+        path,
+        value,
+        "is not an image reference.",
+        'write it as "registry/repository:tag" (or @sha256:...).',
+      );
+  },
+
+  /**
+   * A list of services by name and pod labels (consumers, clients): names unique DNS labels,
+   * selectors non-empty, at least `min` entries.
+   */
+  podsRefs(p: Problems, path: string, list: unknown, opts: { min: 0 | 1; example: string }): void {
+    if (!Array.isArray(list) || list.length < opts.min) {
+      const what = opts.min === 1 ? "must list at least one service." : "must be a list (it may be empty).";
+      p.add(path, list, what, `add e.g. ${opts.example}.`);
+      return;
+    }
+    const seen = new Set<string>();
+    list.forEach((c: Partial<PodsRef> | undefined, i) => {
+      if (p.dnsLabel(`${path}[${i}].name`, c?.name)) {
+        if (seen.has(c?.name as string))
+          p.add(`${path}[${i}].name`, c?.name, "is listed twice.", "give each once.");
+        seen.add(c?.name as string);
+      }
+      const labels = c?.podLabels;
+      if (!labels || typeof labels !== "object" || Object.keys(labels).length === 0)
+        p.add(
+          `${path}[${i}].podLabels`,
+          labels,
+          "must select the service's pods (an empty selector would admit every pod).",
+          "pass the labels of its pods (components export them as podLabels).",
+        );
+    });
+  },
+
+  /** Requests and limits, each a positive quantity. */
+  resources(p: Problems, path: string, r: Readonly<Record<string, unknown>>): void {
+    for (const [k, v] of Object.entries(r)) p.quantity(`${path}.${k}`, v, { positive: true });
+  },
+
+  /** Replicas for a profile: `production` needs two or more. Returns the resolved count. */
+  replicas(p: Problems, profile: unknown, replicas: unknown, max: number): number {
+    p.oneOf("profile", profile, ["local", "production"] as const);
+    const resolved = replicas ?? (profile === "local" ? 1 : 2);
+    p.integer("replicas", resolved, 1, max);
+    if (profile !== "local" && typeof resolved === "number" && resolved < 2)
+      p.add(
+        "replicas",
+        resolved,
+        'must be 2 or more with profile "production" (one replica is a single point of failure).',
+        'set replicas: 2 (or more), or profile: "local" for a laptop or test cluster.',
+      );
+    return resolved as number;
+  },
+};

@@ -12,10 +12,10 @@ import {
 } from "../../components/shared";
 import {
   changesOf,
+  destroyLeavesNothing,
   inlineTestStack,
   kubeClients,
   readTree,
-  statusOf,
   type TestStack,
   waitFor,
 } from "../helpers/cluster";
@@ -224,22 +224,7 @@ describe("PlatformNamespace + workloads through `pulumi up` on a real API server
   });
 
   it("`destroy` leaves nothing behind", async () => {
-    const result = await test.stack.destroy({ onOutput: (s) => process.stdout.write(s) });
+    const result = await destroyLeavesNothing(test, api.core, NAMESPACE, localCluster ? 60_000 : 300_000);
     expect(result.summary.result).toBe("succeeded");
-    await waitFor(
-      `namespace ${NAMESPACE} to be gone`,
-      async () => {
-        try {
-          await api.core.readNamespace({ name: NAMESPACE });
-          return undefined;
-        } catch (err) {
-          if (statusOf(err) === 404) return true;
-          throw err;
-        }
-      },
-      { timeoutMs: localCluster ? 60_000 : 300_000 },
-    );
-    const stackResources = await test.stack.exportStack();
-    expect(stackResources.deployment.resources ?? []).toEqual([]);
   });
 });

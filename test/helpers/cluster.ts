@@ -87,3 +87,33 @@ export function readTree(dir: string): Map<string, string> {
   }
   return files;
 }
+
+/**
+ * `pulumi destroy`, then waits until the namespace is gone from the API server and the stack's
+ * state lists no resource: what both the cluster tests assert at their end.
+ */
+export async function destroyLeavesNothing(
+  test: TestStack,
+  core: kube.CoreV1Api,
+  namespace: string,
+  timeoutMs: number,
+): Promise<auto.DestroyResult> {
+  const result = await test.stack.destroy({ onOutput: (s) => process.stdout.write(s) });
+  await waitFor(
+    `namespace ${namespace} to be gone`,
+    async () => {
+      try {
+        await core.readNamespace({ name: namespace });
+        return undefined;
+      } catch (err) {
+        if (statusOf(err) === 404) return true;
+        throw err;
+      }
+    },
+    { timeoutMs },
+  );
+  const state = await test.stack.exportStack();
+  if ((state.deployment.resources ?? []).length > 0)
+    throw new Error(`stack still lists ${state.deployment.resources.length} resources after destroy`);
+  return result;
+}

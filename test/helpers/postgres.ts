@@ -1,8 +1,18 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import {
+  consumerSecretName,
+  type PostgresConfig,
+  postgresObjectNames,
+  renderPostgres,
+  serverSettings,
+  sqlName,
+} from "../../components/postgres";
+import { findObject } from "../../components/shared";
+import { containerNamed, runToCompletion } from "./rendered";
 
 /** The newest PostgreSQL server installed from Debian packages (scripts/integration/setup.sh). */
 export function postgresBin(): string {
@@ -129,4 +139,45 @@ export async function startPostgres(settings: Readonly<Record<string, string>>):
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A real server prepared as the Postgres component would leave it: started with the chart's
+ * rendered settings, the admin and consumer Secrets filled (host and port pointing at loopback,
+ * since Service names only resolve in a cluster), and the chart's rendered bootstrap Job run.
+ * Returns the server; `secrets` receives the Secrets.
+ */
+export async function startBootstrappedPostgres(
+  config: PostgresConfig,
+  secrets: Map<string, Record<string, string>>,
+  work: string,
+): Promise<LocalPostgres> {
+  const pg = await startPostgres(serverSettings(config));
+  secrets.set(config.adminSecretName, { username: pg.adminUser, password: pg.adminPassword });
+  for (const c of config.consumers)
+    secrets.set(consumerSecretName(config.name, c.name), {
+      username: sqlName(c.name),
+      password: `${c.name}-${Math.random().toString(36).slice(2)}`,
+      database: sqlName(c.name),
+      host: pg.host,
+      port: String(pg.port),
+    });
+  const objects = renderPostgres(config);
+  const names = postgresObjectNames(config);
+  const cm = findObject(objects, "ConfigMap", names.bootstrapConfigMap) as { data?: Record<string, string> };
+  const dir = mkdtempSync(path.join(work, "bootstrap-"));
+  mkdirSync(path.join(dir, "sql"));
+  mkdirSync(path.join(dir, "tmp"));
+  writeFileSync(path.join(dir, "sql", "bootstrap.sql"), cm.data?.["bootstrap.sql"] as string);
+  const boot = runToCompletion(containerNamed(findObject(objects, "Job", names.bootstrapJob), "bootstrap"), {
+    secrets,
+    path: [pg.bin],
+    mounts: { "/bootstrap": path.join(dir, "sql"), "/tmp": path.join(dir, "tmp") },
+    envOverrides: { PGHOST: pg.host, PGPORT: String(pg.port) },
+  });
+  if (boot.status !== 0) {
+    await pg.stop();
+    throw new Error(`postgres bootstrap Job failed:\n${boot.stderr}`);
+  }
+  return pg;
 }

@@ -4,18 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { feastObjectNames, renderFeast, resolveFeast } from "../../components/feast";
-import {
-  consumerSecretName,
-  postgresConnection,
-  postgresObjectNames,
-  renderPostgres,
-  resolvePostgres,
-  serverSettings,
-} from "../../components/postgres";
+import { postgresConnection, resolvePostgres } from "../../components/postgres";
 import { redisConnection, renderRedis, resolveRedis } from "../../components/redis";
 import { findObject, type ObjectStoreConnection } from "../../components/shared";
 import { type LocalS3, startS3 } from "../helpers/moto";
-import { freePort, type LocalPostgres, startPostgres } from "../helpers/postgres";
+import { freePort, type LocalPostgres, startBootstrappedPostgres } from "../helpers/postgres";
 import {
   containerNamed,
   type RunningContainer,
@@ -109,52 +102,16 @@ const runOptions = (tmp: string) => ({
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), "mlops-feast-it-"));
-  for (const d of [
-    "config",
-    "repo",
-    "bootstrap",
-    "pg-tmp",
-    "redis-data",
-    "redis-tmp",
-    "server-tmp",
-    "cron-tmp",
-    "apply-tmp",
-  ])
+  for (const d of ["config", "repo", "redis-data", "redis-tmp", "server-tmp", "cron-tmp", "apply-tmp"])
     mkdirSync(path.join(work, d));
-  [pg, s3] = await Promise.all([startPostgres(serverSettings(pgConfig)), startS3()]);
+  [pg, s3] = await Promise.all([startBootstrappedPostgres(pgConfig, secrets, work), startS3()]);
   redisPort = await freePort();
-  // What the components write into Secrets; host and port point at loopback (Service names only resolve in the cluster).
-  secrets.set(pgConfig.adminSecretName, { username: pg.adminUser, password: pg.adminPassword });
-  secrets.set(consumerSecretName(pgConfig.name, "feast"), {
-    username: "feast",
-    password: `feast-${Math.random().toString(36).slice(2)}`,
-    database: "feast",
-    host: pg.host,
-    port: String(pg.port),
-  });
   secrets.set(redisConfig.secretName, {
     password: `redis-${Math.random().toString(36).slice(2)}`,
     host: "127.0.0.1",
     port: String(redisPort),
   });
   secrets.set("s3-keys", { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey });
-
-  const pgObjects = renderPostgres(pgConfig);
-  const pgNames = postgresObjectNames(pgConfig);
-  const cm = findObject(pgObjects, "ConfigMap", pgNames.bootstrapConfigMap) as {
-    data?: Record<string, string>;
-  };
-  writeFileSync(path.join(work, "bootstrap", "bootstrap.sql"), cm.data?.["bootstrap.sql"] as string);
-  const boot = runToCompletion(
-    containerNamed(findObject(pgObjects, "Job", pgNames.bootstrapJob), "bootstrap"),
-    {
-      secrets,
-      path: [pg.bin],
-      mounts: { "/bootstrap": path.join(work, "bootstrap"), "/tmp": path.join(work, "pg-tmp") },
-      envOverrides: { PGHOST: pg.host, PGPORT: String(pg.port) },
-    },
-  );
-  if (boot.status !== 0) throw new Error(`postgres bootstrap failed:\n${boot.stderr}`);
 
   // Redis from the Redis chart's rendered command (Debian's redis-server stands in for Valkey).
   redis = startContainer(

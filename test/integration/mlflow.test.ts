@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,17 +11,10 @@ import {
   renderObjectStore,
   resolveObjectStore,
 } from "../../components/object-store";
-import {
-  consumerSecretName,
-  postgresConnection,
-  postgresObjectNames,
-  renderPostgres,
-  resolvePostgres,
-  serverSettings,
-} from "../../components/postgres";
+import { postgresConnection, resolvePostgres } from "../../components/postgres";
 import { findObject } from "../../components/shared";
 import { type LocalS3, startS3 } from "../helpers/moto";
-import { freePort, type LocalPostgres, startPostgres } from "../helpers/postgres";
+import { freePort, type LocalPostgres, startBootstrappedPostgres } from "../helpers/postgres";
 import {
   containerNamed,
   type RunningContainer,
@@ -106,39 +99,10 @@ const basic = (u: string, p: string) => ({
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), "mlops-mlflow-it-"));
-  for (const d of ["buckets-tmp", "bootstrap", "pg-tmp", "migrate-tmp", "server-tmp"])
-    mkdirSync(path.join(work, d));
-  [pg, s3] = await Promise.all([startPostgres(serverSettings(pgConfig)), startS3()]);
-  // What the components write into Secrets. Host and port: the Service name only resolves in the
-  // cluster, so the consumer's Secret points at the loopback server instead.
-  secrets.set(pgConfig.adminSecretName, { username: pg.adminUser, password: pg.adminPassword });
-  secrets.set(consumerSecretName(pgConfig.name, "mlflow"), {
-    username: "mlflow",
-    password: `mlflow-${Math.random().toString(36).slice(2)}`,
-    database: "mlflow",
-    host: pg.host,
-    port: String(pg.port),
-  });
+  for (const d of ["buckets-tmp", "migrate-tmp", "server-tmp"]) mkdirSync(path.join(work, d));
+  [pg, s3] = await Promise.all([startBootstrappedPostgres(pgConfig, secrets, work), startS3()]);
   secrets.set("s3-keys", { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey });
   secrets.set(mlflowConfig().authSecretName, { ...admin, "flask-secret-key": "k".repeat(64) });
-
-  // The Postgres chart's bootstrap Job creates the mlflow role and database.
-  const pgObjects = renderPostgres(pgConfig);
-  const names = postgresObjectNames(pgConfig);
-  const cm = findObject(pgObjects, "ConfigMap", names.bootstrapConfigMap) as {
-    data?: Record<string, string>;
-  };
-  writeFileSync(path.join(work, "bootstrap", "bootstrap.sql"), cm.data?.["bootstrap.sql"] as string);
-  const boot = runToCompletion(
-    containerNamed(findObject(pgObjects, "Job", names.bootstrapJob), "bootstrap"),
-    {
-      secrets,
-      path: [pg.bin],
-      mounts: { "/bootstrap": path.join(work, "bootstrap"), "/tmp": path.join(work, "pg-tmp") },
-      envOverrides: { PGHOST: pg.host, PGPORT: String(pg.port) },
-    },
-  );
-  if (boot.status !== 0) throw new Error(`postgres bootstrap failed:\n${boot.stderr}`);
 }, 180_000);
 
 afterAll(async () => {
