@@ -78,6 +78,13 @@ export interface EngineOptions {
 
 const LEADER_LOCK = 727_002;
 
+/** JSON with object keys sorted (jsonb does not keep key order), for comparing specs. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 /** The deterministic executor name of one attempt (see StepLaunch.name). */
 export function attemptName(pipeline: string, runId: string, step: string, attempt: number): string {
   return `${pipeline}-${runId}-${step}-${attempt}`;
@@ -149,7 +156,7 @@ export class Engine {
         "SELECT version, spec FROM pipelines WHERE name = $1 FOR UPDATE",
         [spec.name],
       );
-      if (cur && JSON.stringify(cur.spec) === JSON.stringify(spec))
+      if (cur && canonical(cur.spec) === canonical(spec))
         return { version: cur.version, changed: false };
       const version = (cur?.version ?? 0) + 1;
       await q.query(

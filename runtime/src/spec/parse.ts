@@ -1,3 +1,4 @@
+import { CronExpressionParser } from "cron-parser";
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 import { SpecProblems } from "./problems";
 import type { Pipeline, RetryPolicy, Step, Trigger } from "./types";
@@ -194,18 +195,22 @@ function parseTriggers(raw: unknown, p: SpecProblems): Trigger[] {
         break;
       case "schedule": {
         const cron = t.cron;
+        const timezone = typeof t.timezone === "string" ? t.timezone : "UTC";
         const fields = typeof cron === "string" ? cron.trim().split(/\s+/) : [];
-        if (fields.length !== 5)
+        let ok = fields.length === 5;
+        if (ok)
+          try {
+            CronExpressionParser.parse(cron as string, { tz: timezone });
+          } catch {
+            ok = false;
+          }
+        if (!ok)
           p.add(
             `${path}.cron`,
-            `${JSON.stringify(cron)} is not a 5-field cron expression.`,
-            'write e.g. "0 3 * * *" (03:00 daily).',
+            `${JSON.stringify(cron)} is not a 5-field cron expression (in ${timezone}).`,
+            'write e.g. "0 3 * * *" (03:00 daily) with a valid IANA timezone.',
           );
-        out.push({
-          type: "schedule",
-          cron: String(cron),
-          timezone: typeof t.timezone === "string" ? t.timezone : "UTC",
-        });
+        out.push({ type: "schedule", cron: String(cron), timezone });
         break;
       }
       case "git":
