@@ -10,7 +10,8 @@ export function openApiDocument(routes: readonly Route[]) {
       required: true,
       schema: { type: "string" },
     }));
-    (paths[r.path] ??= {})[r.method.toLowerCase()] = {
+    paths[r.path] ??= {};
+    (paths[r.path] as Record<string, unknown>)[r.method.toLowerCase()] = {
       summary: r.summary,
       ...(params.length > 0 ? { parameters: params } : {}),
       ...(r.permission === "none" ? { security: [] } : { "x-permission": r.permission }),

@@ -81,7 +81,9 @@ const LEADER_LOCK = 727_002;
 /** JSON with object keys sorted (jsonb does not keep key order), for comparing specs. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 
@@ -156,8 +158,7 @@ export class Engine {
         "SELECT version, spec FROM pipelines WHERE name = $1 FOR UPDATE",
         [spec.name],
       );
-      if (cur && canonical(cur.spec) === canonical(spec))
-        return { version: cur.version, changed: false };
+      if (cur && canonical(cur.spec) === canonical(spec)) return { version: cur.version, changed: false };
       const version = (cur?.version ?? 0) + 1;
       await q.query(
         "INSERT INTO pipelines (name, version, spec) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET version = $2, spec = $3, updated_at = now()",
