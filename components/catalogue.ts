@@ -17,6 +17,8 @@ import { resolvePostgres } from "./postgres/config";
 import { postgresConnection, renderPostgres } from "./postgres/postgres";
 import { resolveRedis } from "./redis/config";
 import { redisConnection, renderRedis } from "./redis/redis";
+import { resolveRuntime } from "./runtime/config";
+import { renderRuntime } from "./runtime/runtime";
 
 const consumers = [
   {
@@ -135,5 +137,33 @@ export function platformSamples(): RenderedSample[] {
       ),
     },
     ...dataServices(),
+    {
+      name: "runtime/production",
+      objects: [
+        ...renderPlatformNamespace(resolvePlatformNamespace({ name: NS, role: "data" })),
+        ...renderPlatformNamespace(resolvePlatformNamespace({ name: "training", quota: { gpus: 8 } })),
+        ...renderPlatformNamespace(resolvePlatformNamespace({ name: "serving", role: "serving" })),
+        ...renderRuntime(
+          resolveRuntime({
+            // Beside Postgres: Secrets and NetworkPolicy selectors are namespace-local.
+            namespace: NS,
+            database: {
+              host: "postgres.mlops-data.svc",
+              port: 5432,
+              database: "runtime",
+              username: "runtime",
+              sslMode: "disable",
+              secretName: "postgres-runtime-credentials",
+            },
+            jobNamespace: "training",
+            servingNamespaces: ["serving"],
+            mlflow: {
+              trackingUri: "http://mlflow.mlops-data.svc:5000",
+              credentialsSecretName: "mlflow-admin",
+            },
+          }),
+        ),
+      ],
+    },
   ];
 }

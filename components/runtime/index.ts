@@ -1,0 +1,3 @@
+export * from "./chart";
+export * from "./config";
+export * from "./runtime";
