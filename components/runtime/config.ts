@@ -69,7 +69,7 @@ export function resolveRuntime(args: RuntimeArgs, component = "Runtime"): Runtim
   const name = args?.name ?? runtimeDefaults.name;
   p.dnsLabel("name", name);
   p.dnsLabel("jobNamespace", args?.jobNamespace);
-  (args?.servingNamespaces ?? []).forEach((n, i) => p.dnsLabel(`servingNamespaces[${i}]`, n));
+  for (const [i, n] of (args?.servingNamespaces ?? []).entries()) p.dnsLabel(`servingNamespaces[${i}]`, n);
   if (args?.servingNamespaces?.includes(args.jobNamespace))
     p.add(
       "servingNamespaces",
