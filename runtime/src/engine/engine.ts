@@ -513,76 +513,85 @@ export class Engine {
       "SELECT s.*, row_to_json(r.*) AS run FROM steps s JOIN runs r ON r.id = s.run_id WHERE s.state IN ('starting','running','waiting') AND r.state = 'running'",
     );
     for (const s of live) {
-      const run = s.run;
-      const step = run.spec.steps.find((x) => x.name === s.name) as Step;
-      const overdue =
-        s.started_at !== null && Date.now() - new Date(s.started_at).getTime() > step.timeoutSeconds * 1000;
-      if (step.kind === "approval") {
-        const [d] = await this.#db.query<{ decision: string; actor: string }>(
-          "SELECT decision, actor FROM approvals WHERE run_id = $1 AND step = $2",
-          [s.run_id, s.name],
-        );
-        if (d || overdue)
-          await this.#db.tx(async (q) => {
-            const [cur] = await q.query<StepRow>(
-              "SELECT * FROM steps WHERE run_id = $1 AND name = $2 AND state = 'waiting' FOR UPDATE",
-              [s.run_id, s.name],
-            );
-            if (!cur) return;
-            const ok = d?.decision === "approved";
-            const message = d ? `${d.decision} by ${d.actor}` : `no decision within ${step.timeoutSeconds} s`;
-            await q.query(
-              `UPDATE steps SET state = $3, finished_at = clock_timestamp(), message = $4 WHERE run_id = $1 AND name = $2`,
-              [s.run_id, s.name, ok ? "succeeded" : "failed", message],
-            );
-            await audit(
-              q,
-              this.#identity,
-              "step",
-              `${s.run_id}/${s.name}`,
-              "waiting",
-              ok ? "succeeded" : "failed",
-              { message },
-            );
-          });
-        continue;
+      try {
+        await this.#observeOne(s);
+      } catch (err) {
+        // One attempt's executor error (an API hiccup, a permission problem) must not stall the others.
+        this.#log(`engine: ${s.run_id}/${s.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
-      const name = s.executor_name as string;
-      let status = await this.#executor.status(name);
-      if (status.state === "missing" && s.state === "starting") {
-        // Claimed but not started before a crash: start it now (adopts if it did start).
-        const result = await this.#executor.start(
-          this.#launch(run, step as Step & { kind: "container" }, s.attempt),
-        );
-        this.#log(`engine: ${name}: ${result} after a restart`);
-        status = { state: "running" };
-      }
-      if (status.state === "running" && s.state === "starting")
-        await this.#db.query(
-          "UPDATE steps SET state = 'running', started_at = COALESCE(started_at, clock_timestamp()) WHERE run_id = $1 AND name = $2 AND state = 'starting'",
-          [s.run_id, s.name],
-        );
-      if (status.state === "running" && overdue) {
-        await this.#executor.stop(name);
-        status = { state: "failed", message: `timed out after ${step.timeoutSeconds} s` };
-      }
-      if (status.state === "running") continue;
-      const ok = status.state === "succeeded";
-      const message =
-        status.state === "failed"
-          ? status.message
-          : status.state === "missing"
-            ? "was lost (its executor object disappeared)"
-            : null;
-      const exitCode = status.state === "failed" ? (status.exitCode ?? null) : ok ? 0 : null;
-      await this.#db.tx(async (q) => {
-        const [cur] = await q.query<StepRow>(
-          "SELECT * FROM steps WHERE run_id = $1 AND name = $2 AND attempt = $3 AND state IN ('starting','running') FOR UPDATE",
-          [s.run_id, s.name, s.attempt],
-        );
-        if (cur) await this.#endAttempt(q, run, cur, ok, message, exitCode);
-      });
     }
+  }
+
+  async #observeOne(s: StepRow & { run: RunRow }): Promise<void> {
+    const run = s.run;
+    const step = run.spec.steps.find((x) => x.name === s.name) as Step;
+    const overdue =
+      s.started_at !== null && Date.now() - new Date(s.started_at).getTime() > step.timeoutSeconds * 1000;
+    if (step.kind === "approval") {
+      const [d] = await this.#db.query<{ decision: string; actor: string }>(
+        "SELECT decision, actor FROM approvals WHERE run_id = $1 AND step = $2",
+        [s.run_id, s.name],
+      );
+      if (d || overdue)
+        await this.#db.tx(async (q) => {
+          const [cur] = await q.query<StepRow>(
+            "SELECT * FROM steps WHERE run_id = $1 AND name = $2 AND state = 'waiting' FOR UPDATE",
+            [s.run_id, s.name],
+          );
+          if (!cur) return;
+          const ok = d?.decision === "approved";
+          const message = d ? `${d.decision} by ${d.actor}` : `no decision within ${step.timeoutSeconds} s`;
+          await q.query(
+            `UPDATE steps SET state = $3, finished_at = clock_timestamp(), message = $4 WHERE run_id = $1 AND name = $2`,
+            [s.run_id, s.name, ok ? "succeeded" : "failed", message],
+          );
+          await audit(
+            q,
+            this.#identity,
+            "step",
+            `${s.run_id}/${s.name}`,
+            "waiting",
+            ok ? "succeeded" : "failed",
+            { message },
+          );
+        });
+      return;
+    }
+    const name = s.executor_name as string;
+    let status = await this.#executor.status(name);
+    if (status.state === "missing" && s.state === "starting") {
+      // Claimed but not started before a crash: start it now (adopts if it did start).
+      const result = await this.#executor.start(
+        this.#launch(run, step as Step & { kind: "container" }, s.attempt),
+      );
+      this.#log(`engine: ${name}: ${result} after a restart`);
+      status = { state: "running" };
+    }
+    if (status.state === "running" && s.state === "starting")
+      await this.#db.query(
+        "UPDATE steps SET state = 'running', started_at = COALESCE(started_at, clock_timestamp()) WHERE run_id = $1 AND name = $2 AND state = 'starting'",
+        [s.run_id, s.name],
+      );
+    if (status.state === "running" && overdue) {
+      await this.#executor.stop(name);
+      status = { state: "failed", message: `timed out after ${step.timeoutSeconds} s` };
+    }
+    if (status.state === "running") return;
+    const ok = status.state === "succeeded";
+    const message =
+      status.state === "failed"
+        ? status.message
+        : status.state === "missing"
+          ? "was lost (its executor object disappeared)"
+          : null;
+    const exitCode = status.state === "failed" ? (status.exitCode ?? null) : ok ? 0 : null;
+    await this.#db.tx(async (q) => {
+      const [cur] = await q.query<StepRow>(
+        "SELECT * FROM steps WHERE run_id = $1 AND name = $2 AND attempt = $3 AND state IN ('starting','running') FOR UPDATE",
+        [s.run_id, s.name, s.attempt],
+      );
+      if (cur) await this.#endAttempt(q, run, cur, ok, message, exitCode);
+    });
   }
 
   /** (2) Start queued runs as their concurrency policy allows. */

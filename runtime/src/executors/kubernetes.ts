@@ -163,7 +163,7 @@ export class KubernetesExecutor implements Executor {
   async status(name: string): Promise<AttemptStatus> {
     let job: k8s.V1Job;
     try {
-      job = await this.#batch.readNamespacedJobStatus({ name, namespace: this.opts.namespace });
+      job = await this.#batch.readNamespacedJob({ name, namespace: this.opts.namespace });
     } catch (err) {
       if (isStatus(err, 404)) return { state: "missing" };
       throw err;

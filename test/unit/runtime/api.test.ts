@@ -153,7 +153,7 @@ describe("runtime API", () => {
       `run ${runId} already exists for this idempotency key`,
     );
     // The approver approves once the gate waits; `trigger --wait`-style progress via `runs <id>`.
-    for (let i = 0; i < 200; i++) {
+    for (const end = Date.now() + 30_000; Date.now() < end; ) {
       const r = await call("GET", `/api/v1/runs/${runId}`, { token: tokens.viewer });
       if (r.json.steps[1].state === "waiting") break;
       await new Promise((res) => setTimeout(res, 25));
@@ -178,7 +178,7 @@ describe("runtime API", () => {
     // `trigger --wait` prints each step's progress until the run ends; the approver rejects its gate.
     const waiting = mlops(["trigger", "train", "--wait"]);
     let second: { id: string } | undefined;
-    for (let i = 0; i < 400 && !second; i++) {
+    for (const end = Date.now() + 30_000; !second && Date.now() < end; ) {
       const list = await call("GET", "/api/v1/runs?pipeline=train&state=running", { token: tokens.viewer });
       for (const r of list.json.runs) {
         const full = await call("GET", `/api/v1/runs/${r.id}`, { token: tokens.viewer });
