@@ -27,6 +27,7 @@ import { Pollers } from "./triggers/pollers";
  * | MLOPS_ADMIN_TOKEN | registers this token as `admin` (from a Secret) | unset |
  * | MLFLOW_TRACKING_URI, MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD | modelVersion triggers | unset |
  * | FEAST_REGISTRY_URL | Feast's SQL registry (Postgres URL) for featureStore triggers | unset |
+ * | AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY | objectStore triggers (static keys) | AWS S3, us-east-1 |
  */
 export interface RuntimeProcess {
   readonly engine: Engine;
@@ -110,6 +111,17 @@ export async function serve(
         }
       : {}),
     ...(feast ? { feastRegistry: feast } : {}),
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          objectStore: {
+            endpoint: env.AWS_ENDPOINT_URL ?? `https://s3.${env.AWS_REGION ?? "us-east-1"}.amazonaws.com`,
+            region: env.AWS_REGION ?? "us-east-1",
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {}),
   });
   const pollTimer = setInterval(() => {
     if (engine.isLeader)

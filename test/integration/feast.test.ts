@@ -7,6 +7,12 @@ import { feastObjectNames, renderFeast, resolveFeast } from "../../components/fe
 import { postgresConnection, resolvePostgres } from "../../components/postgres";
 import { redisConnection, renderRedis, resolveRedis } from "../../components/redis";
 import { findObject, type ObjectStoreConnection } from "../../components/shared";
+import { Engine } from "../../runtime/src/engine/engine";
+import { LocalExecutor } from "../../runtime/src/executors/local";
+import { parsePipelineObject } from "../../runtime/src/spec";
+import { openPglite, openPostgres } from "../../runtime/src/store/db";
+import { migrate } from "../../runtime/src/store/migrations";
+import { Pollers } from "../../runtime/src/triggers/pollers";
 import { type LocalS3, startS3 } from "../helpers/moto";
 import { freePort, type LocalPostgres, startBootstrappedPostgres } from "../helpers/postgres";
 import {
@@ -278,5 +284,56 @@ describe("Feast with the rendered feature_store.yaml", () => {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/^# (HELP|TYPE) feast_/m);
+  });
+});
+
+describe("runtime featureStore trigger on Feast's SQL registry", () => {
+  it("a changed feature view (feast apply) starts one run; polling again starts none", async () => {
+    const db = await openPglite();
+    await migrate(db);
+    const engine = new Engine({ db, executor: new LocalExecutor(path.join(work, "attempts")) });
+    await engine.applyPipeline(
+      parsePipelineObject({
+        apiVersion: "mlops-platform.io/v1",
+        kind: "Pipeline",
+        metadata: { name: "features" },
+        spec: {
+          triggers: [{ type: "featureStore", featureViews: ["driver_stats"], pollSeconds: 5 }],
+          steps: [{ name: "noop", image: "busybox:1", command: ["true"] }],
+        },
+      }),
+      "test",
+    );
+    const creds = secrets.get("postgres-feast-credentials") as Record<string, string>;
+    const registry = await openPostgres(
+      `postgresql://${creds.username}:${creds.password}@${creds.host}:${creds.port}/${creds.database}`,
+    );
+    let now = Date.now();
+    const poll = () => {
+      now += 10_000;
+      return new Pollers({ db, engine, feastRegistry: registry, now: () => new Date(now) }).pollAll();
+    };
+    try {
+      await poll(); // first sight
+      expect((await engine.listRuns()).length).toBe(0);
+      writeFileSync(
+        path.join(work, "repo", "features.py"),
+        FEATURES.replace("timedelta(days=3650)", "timedelta(days=3000)"),
+      );
+      const deploy = findObject(renderFeast(feastConfig()), "Deployment", "feast");
+      const apply = runToCompletion(
+        { ...containerNamed(deploy, "feature-server"), command: ["feast", "apply"] },
+        { ...runOptions("apply-tmp"), cwd: path.join(work, "repo") },
+      );
+      expect(apply.status, apply.stderr).toBe(0);
+      await poll();
+      await poll();
+      const runs = await engine.listRuns();
+      expect(runs.length).toBe(1);
+      expect(runs[0]?.trigger).toMatchObject({ source: "featureStore", featureView: "driver_stats" });
+    } finally {
+      await registry.close();
+      await db.close();
+    }
   });
 });

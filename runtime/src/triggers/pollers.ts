@@ -2,6 +2,7 @@ import { CronExpressionParser } from "cron-parser";
 import type { Engine } from "../engine/engine";
 import type { Pipeline, Trigger } from "../spec";
 import type { Db } from "../store/db";
+import { listingFingerprint, listObjects, type S3Access } from "./s3";
 
 /** Where the polling triggers look: MLflow for new model versions, Feast's SQL registry for changed feature views. */
 export interface PollerOptions {
@@ -10,6 +11,8 @@ export interface PollerOptions {
   readonly mlflow?: { readonly trackingUri: string; readonly username?: string; readonly password?: string };
   /** A query function on Feast's registry database (its SQL registry), when feature-store triggers are used. */
   readonly feastRegistry?: { query<T>(sql: string, params?: unknown[]): Promise<T[]> };
+  /** The object store for objectStore triggers (static keys; see S3Access). */
+  readonly objectStore?: S3Access;
   readonly log?: (line: string) => void;
   readonly now?: () => Date;
 }
@@ -136,7 +139,34 @@ export class Pollers {
       await saveState(db, pipeline, index, {
         views: Object.fromEntries(rows.map((r) => [r.name, r.updated])),
       });
+    } else if (t.type === "objectStore") {
+      const access = this.opts.objectStore;
+      if (!access)
+        throw new Error(
+          "no object store configured (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); the objectStore trigger cannot poll.",
+        );
+      const fp = listingFingerprint(await listObjects(access, t.bucket, t.prefix));
+      const pending = state?.pending as { fingerprint: string; since: string } | undefined;
+      if (!state) await saveState(db, pipeline, index, { fingerprint: fp });
+      else if (fp === state.fingerprint) {
+        if (pending) await saveState(db, pipeline, index, { fingerprint: fp });
+      } else if (pending?.fingerprint === fp) {
+        // Debounced: the listing has stayed as it is for debounceSeconds (an upload of many files is done).
+        if (now.getTime() - new Date(pending.since).getTime() >= t.debounceSeconds * 1000) {
+          await engine.trigger(pipeline, {
+            dedupeKey: `s3:${pipeline}:${index}:${fp}`,
+            source: "objectStore",
+            actor: "s3-poller",
+            detail: { bucket: t.bucket, prefix: t.prefix },
+          });
+          await saveState(db, pipeline, index, { fingerprint: fp });
+        }
+      } else
+        await saveState(db, pipeline, index, {
+          fingerprint: state.fingerprint,
+          pending: { fingerprint: fp, since: now.toISOString() },
+        });
     }
-    // objectStore: not yet (it needs S3 request signing); git and alert come by webhook, manual by the API.
+    // git and alert triggers come by webhook, manual ones by the API.
   }
 }
