@@ -18,7 +18,7 @@ export interface S3Object {
 
 const tag = (xml: string, name: string) =>
   [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, "g"))].map((m) => m[1] as string);
-const unescape = (s: string) =>
+const unescapeXml = (s: string) =>
   s
     .replace(/&quot;/g, '"')
     .replace(/&apos;/g, "'")
@@ -64,8 +64,8 @@ export async function listObjects(access: S3Access, bucket: string, prefix: stri
       );
     for (const c of tag(xml, "Contents"))
       out.push({
-        key: unescape(tag(c, "Key")[0] ?? ""),
-        etag: unescape(tag(c, "ETag")[0] ?? ""),
+        key: unescapeXml(tag(c, "Key")[0] ?? ""),
+        etag: unescapeXml(tag(c, "ETag")[0] ?? ""),
         lastModified: tag(c, "LastModified")[0] ?? "",
       });
     token = tag(xml, "IsTruncated")[0] === "true" ? tag(xml, "NextContinuationToken")[0] : undefined;
