@@ -7,7 +7,7 @@ import {
   ingressPolicySpec,
   objectAdder,
   objectStoreEnv,
-  type PostgresConnection,
+  postgresEnv,
   RESTRICTED_CONTAINER_SECURITY,
   recommendedLabels,
   restrictedPodSecurity,
@@ -20,13 +20,6 @@ import { FEAST_METRICS_PORT, FEAST_PORT, type FeastConfig } from "./config";
 
 const UID = 10001;
 const CONFIG_DIR = "/etc/feast";
-
-/** Environment variables a Postgres connection's Secret feeds, under a prefix. */
-function postgresEnv(prefix: string, c: PostgresConnection) {
-  return (["username", "password", "host", "port", "database"] as const).map((key) =>
-    secretEnv(`${prefix}_${key.toUpperCase()}`, c.secretName, key),
-  );
-}
 
 /** `${VAR}` references Feast expands when it reads feature_store.yaml (os.path.expandvars). */
 const v = (name: string) => `\${${name}}`;

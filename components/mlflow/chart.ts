@@ -7,6 +7,7 @@ import {
   ingressPolicySpec,
   objectAdder,
   objectStoreEnv,
+  postgresUriEnv,
   RESTRICTED_CONTAINER_SECURITY,
   recommendedLabels,
   restrictedPodSecurity,
@@ -76,18 +77,8 @@ export function mlflowServerArgs(config: MlflowConfig): string[] {
 
 /** The environment of the server and the migration Job: secrets by reference, the URI by `$(VAR)`. */
 export function mlflowEnv(config: MlflowConfig, withAuth: boolean) {
-  const db = config.database;
-  const dbEnv = (name: string, key: string) => secretEnv(`MLFLOW_DB_${name}`, db.secretName, key);
   return [
-    dbEnv("USERNAME", "username"),
-    dbEnv("PASSWORD", "password"),
-    dbEnv("HOST", "host"),
-    dbEnv("PORT", "port"),
-    dbEnv("DATABASE", "database"),
-    {
-      name: "MLFLOW_BACKEND_STORE_URI",
-      value: `postgresql+psycopg://$(MLFLOW_DB_USERNAME):$(MLFLOW_DB_PASSWORD)@$(MLFLOW_DB_HOST):$(MLFLOW_DB_PORT)/$(MLFLOW_DB_DATABASE)?sslmode=${db.sslMode}`,
-    },
+    ...postgresUriEnv("MLFLOW_BACKEND_STORE_URI", "MLFLOW_DB", config.database, "postgresql+psycopg"),
     ...objectStoreEnv(config.objectStore),
     { name: "MLFLOW_S3_ENDPOINT_URL", value: config.objectStore.endpoint },
     { name: "MLFLOW_DISABLE_TELEMETRY", value: "true" },

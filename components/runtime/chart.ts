@@ -10,6 +10,7 @@ import {
   gpuToleration,
   ingressPolicySpec,
   objectAdder,
+  postgresUriEnv,
   RESTRICTED_CONTAINER_SECURITY,
   recommendedLabels,
   restrictedPodSecurity,
@@ -46,18 +47,8 @@ export const SERVING_RULES = [
 
 /** The runtime's environment: database URL by `$(VAR)` from its Secret, executor, GPU placement, API token. */
 export function runtimeEnv(config: RuntimeConfig) {
-  const db = config.database;
-  const dbEnv = (n: string, key: string) => secretEnv(`MLOPS_DB_${n}`, db.secretName, key);
   return [
-    dbEnv("USERNAME", "username"),
-    dbEnv("PASSWORD", "password"),
-    dbEnv("HOST", "host"),
-    dbEnv("PORT", "port"),
-    dbEnv("DATABASE", "database"),
-    {
-      name: "MLOPS_DATABASE_URL",
-      value: `postgresql://$(MLOPS_DB_USERNAME):$(MLOPS_DB_PASSWORD)@$(MLOPS_DB_HOST):$(MLOPS_DB_PORT)/$(MLOPS_DB_DATABASE)?sslmode=${db.sslMode}`,
-    },
+    ...postgresUriEnv("MLOPS_DATABASE_URL", "MLOPS_DB", config.database),
     { name: "MLOPS_EXECUTOR", value: "kubernetes" },
     { name: "MLOPS_JOB_NAMESPACE", value: config.jobNamespace },
     { name: "MLOPS_JOB_SERVICE_ACCOUNT", value: config.jobServiceAccount },

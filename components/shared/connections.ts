@@ -74,3 +74,29 @@ export function urlPort(url: string): number {
   const u = new URL(url);
   return u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
 }
+
+/**
+ * A Postgres connection as environment variables: `<prefix>_USERNAME`, `_PASSWORD`, `_HOST`,
+ * `_PORT`, `_DATABASE`, each from the connection's Secret.
+ */
+export function postgresEnv(prefix: string, c: PostgresConnection) {
+  return (["username", "password", "host", "port", "database"] as const).map((key) =>
+    secretEnv(`${prefix}_${key.toUpperCase()}`, c.secretName, key),
+  );
+}
+
+/**
+ * The variables of `postgresEnv` plus `name`, a connection URI Kubernetes assembles from them by
+ * `$(VAR)` expansion, so the password is in no manifest. `scheme` picks the driver
+ * (`postgresql+psycopg` for SQLAlchemy 2.1).
+ */
+export function postgresUriEnv(name: string, prefix: string, c: PostgresConnection, scheme = "postgresql") {
+  const v = (k: string) => `$(${prefix}_${k})`;
+  return [
+    ...postgresEnv(prefix, c),
+    {
+      name,
+      value: `${scheme}://${v("USERNAME")}:${v("PASSWORD")}@${v("HOST")}:${v("PORT")}/${v("DATABASE")}?sslmode=${c.sslMode}`,
+    },
+  ];
+}

@@ -97,7 +97,8 @@ function validatePipeline(raw: unknown, p: SpecProblems): Pipeline {
       `${JSON.stringify(name)} is not a name of at most ${MAX_PIPELINE_NAME} lowercase letters, digits and '-'.`,
       'use e.g. "churn-training".',
     );
-  const spec = isObj(doc.spec) ? doc.spec : (p.add("spec", "is missing.", "add spec: with steps."), {});
+  if (!isObj(doc.spec)) p.add("spec", "is missing.", "add spec: with steps.");
+  const spec: Obj = isObj(doc.spec) ? doc.spec : {};
 
   const params: Record<string, string> = {};
   if (spec.params !== undefined) {

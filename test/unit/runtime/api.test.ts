@@ -217,7 +217,7 @@ describe("runtime API", () => {
         body: b,
         headers: { "x-hub-signature-256": s, "x-github-delivery": delivery },
       });
-    expect((await hook("sha256=" + "0".repeat(64))).status).toBe(401);
+    expect((await hook(`sha256=${"0".repeat(64)}`)).status).toBe(401);
     const ok = await hook(sig);
     expect(ok.status).toBe(201);
     const again = await hook(sig);
