@@ -126,7 +126,10 @@ async function main() {
   console.log(
     `runtime load: ${RUNS} concurrent runs x 3 steps, one replica, local executor (${os.cpus().length} cores)`,
   );
-  const results = [await measure("pglite (embedded)", { MLOPS_DATA_DIR: "memory" })];
+  // PGlite as local mode runs it: durable, in a folder (the bench's temporary HOME).
+  const pgliteDir = mkdtempSync(path.join(os.tmpdir(), "mlops-bench-pglite-"));
+  const results = [await measure("pglite (embedded)", { MLOPS_DATA_DIR: pgliteDir })];
+  rmSync(pgliteDir, { recursive: true, force: true });
   const pg = await startPostgres({ max_connections: "100" });
   try {
     results.push(
