@@ -70,6 +70,9 @@ export class ObjectStore extends pulumi.ComponentResource implements ObjectStore
           data: {
             [OBJECT_STORE_KEYS.accessKeyId]: accessKey.result,
             [OBJECT_STORE_KEYS.secretAccessKey]: secretKey.result,
+            // The rest of the connection too, so a consumer may simply `envFrom` this Secret.
+            AWS_ENDPOINT_URL: config.endpoint,
+            AWS_REGION: config.region,
           },
         },
         { parent: this, dependsOn: inherited },
