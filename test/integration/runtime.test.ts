@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -124,6 +124,51 @@ describe("two runtime replicas on a real Postgres", () => {
     expect(new Set(results.map((r) => r.runId)).size).toBe(1);
     expect(results.filter((r) => r.created).length).toBe(1);
     await api(a.url, "POST", `/api/v1/runs/${results[0]?.runId}/cancel`);
+  });
+
+  it("a terminated leader session: the process survives, a leader is re-elected, never two at once", async () => {
+    const psql = (sql: string) =>
+      spawnSync(
+        path.join(pg.bin, "psql"),
+        [
+          "-X",
+          "-A",
+          "-t",
+          "-h",
+          pg.host,
+          "-p",
+          String(pg.port),
+          "-U",
+          pg.adminUser,
+          "-d",
+          "postgres",
+          "-c",
+          sql,
+        ],
+        {
+          env: { PATH: process.env.PATH ?? "", PGPASSWORD: pg.adminPassword },
+          encoding: "utf8",
+        },
+      );
+    const killed = psql(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND objid = 727002 AND granted",
+    );
+    expect(killed.stdout.trim()).toBe("1");
+    let sawLeader = 0;
+    for (let i = 0; i < 60; i++) {
+      const flags = await Promise.all(
+        replicas.map(
+          async (r) => ((await (await fetch(`${r.url}/readyz`)).json()) as { leader: boolean }).leader,
+        ),
+      );
+      const leaders = flags.filter(Boolean).length;
+      expect(leaders).toBeLessThanOrEqual(1);
+      if (leaders === 1) sawLeader++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sawLeader).toBeGreaterThan(0);
+    // The old leader noticed; it either took the lock again on a new session or the other did.
+    expect(replicas.map((r) => r.out()).join("")).toMatch(/leader connection: Connection terminated/);
   });
 
   it("kill -9 of the leader mid-run: the other replica finishes the run, no step runs twice", async () => {

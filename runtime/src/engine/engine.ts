@@ -399,10 +399,11 @@ export class Engine {
   async #run(): Promise<void> {
     while (this.#running) {
       try {
-        if (!this.#leader) {
-          this.#leader = await this.#db.tryLeaderLock(LEADER_LOCK);
-          if (this.#leader) this.#log(`engine ${this.#identity}: leader; resuming work in flight`);
-        }
+        // Every pass confirms the lock: a leader whose database connection dropped stands down.
+        const was = this.#leader;
+        this.#leader = await this.#db.tryLeaderLock(LEADER_LOCK);
+        if (this.#leader && !was) this.#log(`engine ${this.#identity}: leader; resuming work in flight`);
+        if (!this.#leader && was) this.#log(`engine ${this.#identity}: lost the leader lock; standing by`);
         if (this.#leader) {
           this.#woken = false;
           await this.tick();

@@ -11,8 +11,9 @@ export interface Db extends Queryable {
   /** Runs `fn` in one transaction; rolls back when it throws. */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /**
-   * Holds a session-level advisory lock while the process lives (the leader lock). Returns false
-   * when another process holds it. PGlite is single-process: always true.
+   * Takes, or confirms it still holds, a session-level advisory lock (the leader lock). Returns
+   * false when another process holds it or this one lost it with its connection. PGlite is
+   * single-process: always true.
    */
   tryLeaderLock(key: number): Promise<boolean>;
   close(): Promise<void>;
@@ -83,12 +84,30 @@ export async function openPostgres(connectionString: string): Promise<Db> {
       }
     },
     async tryLeaderLock(key: number) {
-      if (leader) return true;
+      if (leader) {
+        // Still ours? A dropped connection loses the lock: then stand down and try again.
+        try {
+          const [held] = (
+            await leader.query(
+              "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND pid = pg_backend_pid() AND granted) AS ok",
+              [key],
+            )
+          ).rows as { ok: boolean }[];
+          if (held?.ok) return true;
+        } catch {
+          // the connection is gone
+        }
+        leader.release(true);
+        leader = undefined;
+      }
       const client = await pool.connect();
       const [row] = (await client.query("SELECT pg_try_advisory_lock($1) AS ok", [key])).rows as {
         ok: boolean;
       }[];
       if (row?.ok) {
+        // A checked-out client's errors are not the pool's: without a handler a dropped leader
+        // connection would crash the process. The next pass notices and stands down.
+        client.on("error", (err) => console.error(`runtime: leader connection: ${err.message}`));
         leader = client;
         return true;
       }
