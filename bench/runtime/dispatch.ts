@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import * as kube from "@kubernetes/client-node";
+import { GPU_RESOURCE, gpuNodeSelector, gpuToleration } from "../../components/shared";
 import { Engine } from "../../runtime/src/engine/engine";
 import { KubernetesExecutor, stepJob } from "../../runtime/src/executors/kubernetes";
 import { parsePipelineObject } from "../../runtime/src/spec";
@@ -34,11 +35,7 @@ const STEPS = Number(values.steps);
 const ROUNDS = Number(values.rounds);
 const NS = "bench-dispatch";
 const CLUSTER = "mlops-bench";
-const GPU = {
-  resource: "nvidia.com/gpu",
-  nodeSelector: { "nvidia.com/gpu.present": "true" },
-  tolerations: [{ key: "nvidia.com/gpu", operator: "Equal", value: "present", effect: "NoSchedule" }],
-};
+const GPU = { resource: GPU_RESOURCE, nodeSelector: gpuNodeSelector(), tolerations: [gpuToleration()] };
 const container = {
   image: "registry.k8s.io/pause:3.10",
   command: ["/pause"],

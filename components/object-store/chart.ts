@@ -3,9 +3,10 @@ import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import {
   ANYWHERE,
+  addClientPolicies,
   containerResources,
+  dataVolumeClaim,
   egressPolicySpec,
-  ingressPolicySpec,
   OBJECT_STORE_KEYS,
   objectAdder,
   objectStoreEnv,
@@ -133,37 +134,25 @@ export class ObjectStoreChart extends Chart {
             },
           },
           volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: recommendedLabels({ name: app, instance: config.name }) },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                ...(config.minio.storageClassName ? { storageClassName: config.minio.storageClassName } : {}),
-                resources: { requests: { storage: config.minio.storage } },
-              },
-            },
+            dataVolumeClaim(
+              recommendedLabels({ name: app, instance: config.name }),
+              config.minio.storage,
+              config.minio.storageClassName,
+            ),
           ],
         },
       });
-      obj("np-server", "networking.k8s.io/v1", "NetworkPolicy", `${config.name}-server-ingress`, "server", {
-        spec: ingressPolicySpec(
-          serverSelector,
-          [jobSelector, ...config.consumers.map((c) => c.podLabels)],
-          [MINIO_PORT],
-        ),
-      });
     }
 
-    for (const [i, c] of config.consumers.entries())
-      obj(
-        `np-consumer-${i}`,
-        "networking.k8s.io/v1",
-        "NetworkPolicy",
-        `${config.name}-${c.name}-egress`,
-        "client-access",
-        {
-          spec: egressPolicySpec(c.podLabels, serverPeers, [config.port]),
-        },
-      );
+    // Only the consumers and the bucket Job reach MinIO; each consumer may reach the store's port.
+    addClientPolicies(obj, {
+      name: config.name,
+      ...(config.mode === "minio" ? { serverSelector } : {}),
+      peers: serverPeers,
+      port: config.port,
+      clients: config.consumers,
+      alsoAdmit: [jobSelector],
+    });
 
     if (config.mode === "s3") return; // buckets come from the cloud layer
     obj("job-sa", "v1", "ServiceAccount", names.bucketJobServiceAccount, "buckets", {

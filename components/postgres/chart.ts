@@ -1,26 +1,26 @@
 import { createHash } from "node:crypto";
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
-import { objectAdder, recommendedLabels } from "../shared";
+import {
+  ANYWHERE,
+  addClientPolicies,
+  containerResources,
+  dataVolumeClaim,
+  egressPolicySpec,
+  objectAdder,
+  podPeer,
+  RESTRICTED_CONTAINER_SECURITY,
+  recommendedLabels,
+  restrictedPodSecurity,
+  scratchVolume,
+  secretEnv,
+  selectorLabels,
+} from "../shared";
 import { bootstrapSql, passwordEnv } from "./bootstrap";
 import { consumerSecretName, type PostgresConfig } from "./config";
 
 const UID = 999; // the `postgres` user of the official image
 const PORT = 5432;
-
-const restrictedContainer = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ["ALL"] },
-};
-const restrictedPod = {
-  runAsNonRoot: true,
-  runAsUser: UID,
-  runAsGroup: UID,
-  fsGroup: UID,
-  seccompProfile: { type: "RuntimeDefault" },
-};
 
 /** Names of the objects, so components and tests refer to them without guessing. */
 export function postgresObjectNames(config: Pick<PostgresConfig, "name" | "consumers">) {
@@ -59,16 +59,8 @@ export class PostgresChart extends Chart {
     const ns = config.namespace;
     const labels = (component: string) =>
       recommendedLabels({ name: "postgres", instance: config.name, component });
-    const serverSelector = {
-      "app.kubernetes.io/name": "postgres",
-      "app.kubernetes.io/instance": config.name,
-      "app.kubernetes.io/component": "server",
-    };
-    const jobSelector = {
-      "app.kubernetes.io/name": "postgres",
-      "app.kubernetes.io/instance": config.name,
-      "app.kubernetes.io/component": "bootstrap",
-    };
+    const serverSelector = selectorLabels("postgres", config.name, "server");
+    const jobSelector = selectorLabels("postgres", config.name, "bootstrap");
     const obj = objectAdder(this, ns, "postgres", config.name);
 
     const inCluster = config.mode === "in-cluster";
@@ -84,7 +76,6 @@ export class PostgresChart extends Chart {
         },
       });
       const settings = Object.entries(serverSettings(config)).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
-      const r = config.inCluster.resources;
       obj("sts", "apps/v1", "StatefulSet", names.statefulSet, "server", {
         spec: {
           serviceName: names.service,
@@ -95,7 +86,7 @@ export class PostgresChart extends Chart {
             spec: {
               serviceAccountName: names.serviceAccount,
               automountServiceAccountToken: false,
-              securityContext: restrictedPod,
+              securityContext: restrictedPodSecurity(UID),
               containers: [
                 {
                   name: "postgres",
@@ -103,20 +94,14 @@ export class PostgresChart extends Chart {
                   args: settings,
                   ports: [{ name: "postgres", containerPort: PORT }],
                   env: [
-                    {
-                      name: "POSTGRES_USER",
-                      valueFrom: { secretKeyRef: { name: config.adminSecretName, key: "username" } },
-                    },
-                    {
-                      name: "POSTGRES_PASSWORD",
-                      valueFrom: { secretKeyRef: { name: config.adminSecretName, key: "password" } },
-                    },
+                    secretEnv("POSTGRES_USER", config.adminSecretName, "username"),
+                    secretEnv("POSTGRES_PASSWORD", config.adminSecretName, "password"),
                     { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
                   ],
-                  resources: {
-                    requests: { cpu: r.requestCpu, memory: r.requestMemory, "ephemeral-storage": "256Mi" },
-                    limits: { memory: r.limitMemory, "ephemeral-storage": "1Gi" },
-                  },
+                  resources: containerResources(config.inCluster.resources, {
+                    request: "256Mi",
+                    limit: "1Gi",
+                  }),
                   readinessProbe: {
                     exec: { command: ["sh", "-c", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"'] },
                     periodSeconds: 5,
@@ -128,7 +113,7 @@ export class PostgresChart extends Chart {
                     periodSeconds: 10,
                     failureThreshold: 6,
                   },
-                  securityContext: restrictedContainer,
+                  securityContext: RESTRICTED_CONTAINER_SECURITY,
                   volumeMounts: [
                     { name: "data", mountPath: "/var/lib/postgresql/data" },
                     { name: "run", mountPath: "/var/run/postgresql" },
@@ -136,63 +121,36 @@ export class PostgresChart extends Chart {
                   ],
                 },
               ],
-              volumes: [
-                { name: "run", emptyDir: { sizeLimit: "16Mi" } },
-                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-              ],
+              volumes: [scratchVolume("run", "16Mi"), scratchVolume("tmp", "256Mi")],
             },
           },
           volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: labels("server") },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                ...(config.inCluster.storageClassName
-                  ? { storageClassName: config.inCluster.storageClassName }
-                  : {}),
-                resources: { requests: { storage: config.inCluster.storage } },
-              },
-            },
-          ],
-        },
-      });
-      // Only the consumers and the bootstrap Job reach the server.
-      obj("np-server", "networking.k8s.io/v1", "NetworkPolicy", `${config.name}-server-ingress`, "server", {
-        spec: {
-          podSelector: { matchLabels: serverSelector },
-          policyTypes: ["Ingress"],
-          ingress: [
-            {
-              from: [jobSelector, ...config.consumers.map((c) => c.podLabels)].map((l) => ({
-                podSelector: { matchLabels: l },
-              })),
-              ports: [{ protocol: "TCP", port: PORT }],
-            },
+            dataVolumeClaim(labels("server"), config.inCluster.storage, config.inCluster.storageClassName),
           ],
         },
       });
     }
 
-    // Egress from the Job and from each consumer to the server (and nowhere else on this port).
-    const to = inCluster
-      ? [{ podSelector: { matchLabels: serverSelector } }]
-      : [{ ipBlock: { cidr: "0.0.0.0/0" } }];
-    const egress = (
-      oid: string,
-      name: string,
-      component: string,
-      podLabels: Readonly<Record<string, string>>,
-    ) =>
-      obj(oid, "networking.k8s.io/v1", "NetworkPolicy", name, component, {
-        spec: {
-          podSelector: { matchLabels: podLabels },
-          policyTypes: ["Egress"],
-          egress: [{ to, ports: [{ protocol: "TCP", port: config.port }] }],
-        },
-      });
-    egress("np-bootstrap", `${config.name}-bootstrap-egress`, "bootstrap", jobSelector);
-    for (const [i, c] of config.consumers.entries())
-      egress(`np-consumer-${i}`, `${config.name}-${c.name}-egress`, "client-access", c.podLabels);
+    // Only the consumers and the bootstrap Job reach the server; they may reach its port, nothing else.
+    const peers = inCluster ? [podPeer(serverSelector)] : ANYWHERE;
+    addClientPolicies(obj, {
+      name: config.name,
+      ...(inCluster ? { serverSelector } : {}),
+      peers,
+      port: config.port,
+      clients: config.consumers,
+      alsoAdmit: [jobSelector],
+    });
+    obj(
+      "np-bootstrap",
+      "networking.k8s.io/v1",
+      "NetworkPolicy",
+      `${config.name}-bootstrap-egress`,
+      "bootstrap",
+      {
+        spec: egressPolicySpec(jobSelector, peers, [config.port]),
+      },
+    );
 
     obj("cm", "v1", "ConfigMap", names.bootstrapConfigMap, "bootstrap", {
       data: { "bootstrap.sql": bootstrapSql(config.consumers) },
@@ -210,7 +168,7 @@ export class PostgresChart extends Chart {
             restartPolicy: "OnFailure",
             serviceAccountName: names.bootstrapServiceAccount,
             automountServiceAccountToken: false,
-            securityContext: restrictedPod,
+            securityContext: restrictedPodSecurity(UID),
             containers: [
               {
                 name: "bootstrap",
@@ -225,26 +183,17 @@ export class PostgresChart extends Chart {
                   { name: "PGPORT", value: String(config.port) },
                   { name: "PGDATABASE", value: "postgres" },
                   { name: "PGSSLMODE", value: config.sslMode },
-                  {
-                    name: "PGUSER",
-                    valueFrom: { secretKeyRef: { name: config.adminSecretName, key: "username" } },
-                  },
-                  {
-                    name: "PGPASSWORD",
-                    valueFrom: { secretKeyRef: { name: config.adminSecretName, key: "password" } },
-                  },
-                  ...config.consumers.map((c) => ({
-                    name: passwordEnv(c.name),
-                    valueFrom: {
-                      secretKeyRef: { name: consumerSecretName(config.name, c.name), key: "password" },
-                    },
-                  })),
+                  secretEnv("PGUSER", config.adminSecretName, "username"),
+                  secretEnv("PGPASSWORD", config.adminSecretName, "password"),
+                  ...config.consumers.map((c) =>
+                    secretEnv(passwordEnv(c.name), consumerSecretName(config.name, c.name), "password"),
+                  ),
                 ],
-                resources: {
-                  requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
-                  limits: { memory: "128Mi", "ephemeral-storage": "64Mi" },
-                },
-                securityContext: restrictedContainer,
+                resources: containerResources(
+                  { requestCpu: "50m", requestMemory: "64Mi", limitMemory: "128Mi" },
+                  { request: "16Mi", limit: "64Mi" },
+                ),
+                securityContext: RESTRICTED_CONTAINER_SECURITY,
                 volumeMounts: [
                   { name: "script", mountPath: "/bootstrap", readOnly: true },
                   { name: "tmp", mountPath: "/tmp" },
@@ -253,7 +202,7 @@ export class PostgresChart extends Chart {
             ],
             volumes: [
               { name: "script", configMap: { name: names.bootstrapConfigMap } },
-              { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+              scratchVolume("tmp", "16Mi"),
             ],
           },
         },

@@ -52,7 +52,6 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
   readonly config: PostgresConfig;
   readonly connections: pulumi.Output<Readonly<Record<string, PostgresConnection>>>;
   readonly resources: ReadonlyMap<string, pulumi.CustomResource>;
-  readonly #connections: Record<string, PostgresConnection>;
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     const config = resolvePostgres(args);
@@ -92,7 +91,6 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
       prefix: name,
       dependsOn: [...inherited, ...secrets],
     });
-    this.#connections = connections;
     this.connections = pulumi.output(connections);
     this.registerOutputs({ connections: this.connections });
   }
@@ -102,11 +100,11 @@ export class Postgres extends pulumi.ComponentResource implements PostgresOutput
    * Args), for wiring another component: `new Mlflow("mlflow", { database: pg.connection("mlflow"), ... })`.
    */
   connection(consumer: string): PostgresConnection {
-    const c = this.#connections[consumer];
-    if (!c)
+    const names = this.config.consumers.map((c) => c.name);
+    if (!names.includes(consumer))
       throw new Error(
-        `Postgres "${this.config.name}": no consumer "${consumer}" (have: ${Object.keys(this.#connections).join(", ")}). Fix: add it to consumers.`,
+        `Postgres "${this.config.name}": no consumer "${consumer}" (have: ${names.join(", ")}). Fix: add it to consumers.`,
       );
-    return c;
+    return postgresConnection(this.config, consumer);
   }
 }

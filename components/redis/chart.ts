@@ -1,9 +1,9 @@
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import {
+  addClientPolicies,
   containerResources,
-  egressPolicySpec,
-  ingressPolicySpec,
+  dataVolumeClaim,
   objectAdder,
   podPeer,
   RESTRICTED_CONTAINER_SECURITY,
@@ -116,34 +116,20 @@ export class RedisChart extends Chart {
           },
         },
         volumeClaimTemplates: [
-          {
-            metadata: { name: "data", labels: recommendedLabels({ name: "redis", instance: config.name }) },
-            spec: {
-              accessModes: ["ReadWriteOnce"],
-              ...(config.storageClassName ? { storageClassName: config.storageClassName } : {}),
-              resources: { requests: { storage: config.storage } },
-            },
-          },
+          dataVolumeClaim(
+            recommendedLabels({ name: "redis", instance: config.name }),
+            config.storage,
+            config.storageClassName,
+          ),
         ],
       },
     });
-    obj("np-server", "networking.k8s.io/v1", "NetworkPolicy", `${config.name}-server-ingress`, "server", {
-      spec: ingressPolicySpec(
-        selector,
-        config.consumers.map((c) => c.podLabels),
-        [REDIS_PORT],
-      ),
+    addClientPolicies(obj, {
+      name: config.name,
+      serverSelector: selector,
+      peers: [podPeer(selector)],
+      port: REDIS_PORT,
+      clients: config.consumers,
     });
-    for (const [i, c] of config.consumers.entries())
-      obj(
-        `np-consumer-${i}`,
-        "networking.k8s.io/v1",
-        "NetworkPolicy",
-        `${config.name}-${c.name}-egress`,
-        "client-access",
-        {
-          spec: egressPolicySpec(c.podLabels, [podPeer(selector)], [REDIS_PORT]),
-        },
-      );
   }
 }

@@ -1,5 +1,6 @@
 import { ApiObject, type Chart } from "cdk8s";
 import { recommendedLabels } from "./labels";
+import { egressPolicySpec, ingressPolicySpec } from "./workload";
 
 /** Adds one namespaced object to a chart, labelled for its component. */
 export type AddObject = (
@@ -53,4 +54,49 @@ export function addDisruptionBudget(
   return add("pdb", "policy/v1", "PodDisruptionBudget", name, component, {
     spec: { maxUnavailable: 1, selector: { matchLabels: { ...selector } } },
   });
+}
+
+/** A service wired to a server: a name (for policy names) and its pods' labels. */
+export interface ServerClient {
+  readonly name: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+}
+
+/**
+ * The NetworkPolicies of a server and the services wired to it: ingress to the server's pods (when
+ * it runs in the cluster) only from the clients and `alsoAdmit` (the server's own Jobs), and one
+ * egress policy per client, named `<name>-<client>-egress`, to the server's peers on its port.
+ */
+export function addClientPolicies(
+  add: AddObject,
+  o: {
+    readonly name: string;
+    /** The server's pod labels, or undefined when it runs outside the cluster. */
+    readonly serverSelector?: Readonly<Record<string, string>>;
+    /** Where clients connect: the server's pods, or any address for an external server. */
+    readonly peers: readonly object[];
+    readonly port: number;
+    readonly clients: readonly ServerClient[];
+    readonly alsoAdmit?: readonly Readonly<Record<string, string>>[];
+  },
+): void {
+  if (o.serverSelector)
+    add("np-server", "networking.k8s.io/v1", "NetworkPolicy", `${o.name}-server-ingress`, "server", {
+      spec: ingressPolicySpec(
+        o.serverSelector,
+        [...(o.alsoAdmit ?? []), ...o.clients.map((c) => c.podLabels)],
+        [o.port],
+      ),
+    });
+  for (const [i, c] of o.clients.entries())
+    add(
+      `np-consumer-${i}`,
+      "networking.k8s.io/v1",
+      "NetworkPolicy",
+      `${o.name}-${c.name}-egress`,
+      "client-access",
+      {
+        spec: egressPolicySpec(c.podLabels, o.peers, [o.port]),
+      },
+    );
 }

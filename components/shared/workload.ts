@@ -83,3 +83,19 @@ export function selectorLabels(name: string, instance: string, component: string
 export function secretEnv(name: string, secretName: string, key: string, optional?: boolean) {
   return { name, valueFrom: { secretKeyRef: { name: secretName, key, ...(optional ? { optional } : {}) } } };
 }
+
+/** The `data` volume claim of a single-replica StatefulSet. */
+export function dataVolumeClaim(
+  labels: Readonly<Record<string, string>>,
+  storage: string,
+  storageClassName?: string,
+) {
+  return {
+    metadata: { name: "data", labels: { ...labels } },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      ...(storageClassName ? { storageClassName } : {}),
+      resources: { requests: { storage } },
+    },
+  };
+}

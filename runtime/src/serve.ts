@@ -37,6 +37,11 @@ export interface RuntimeProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * GPU placement when the environment gives none. The runtime imports nothing of the platform, so
+ * these repeat components/shared/gpu.ts; the Runtime component always passes those values, and the
+ * cluster tier checks a GPU step lands on a GPU node.
+ */
 const DEFAULT_GPU = {
   resource: "nvidia.com/gpu",
   nodeSelector: { "nvidia.com/gpu.present": "true" },

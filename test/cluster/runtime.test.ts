@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as kube from "@kubernetes/client-node";
@@ -12,6 +11,7 @@ import { Runtime } from "../../components/runtime";
 import { GPU_NODE_LABEL } from "../../components/shared";
 import { toolchain } from "../../scripts/lib/toolchain";
 import { inlineTestStack, kubeClients, type TestStack, waitFor } from "../helpers/cluster";
+import { freePort } from "../helpers/postgres";
 
 /**
  * The runtime against a real API server with its own identity: the Runtime component's RBAC is
@@ -126,15 +126,6 @@ async function installServingCrds(file: string): Promise<void> {
   }
   // Discovery catches up with new CRDs within a few seconds.
   await new Promise((r) => setTimeout(r, 3000));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 describe("the runtime on a real API server with its own ServiceAccount", () => {

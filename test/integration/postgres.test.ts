@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import {
 } from "../../components/postgres";
 import { findObject, type KubeObject } from "../../components/shared";
 import { type LocalPostgres, startPostgres } from "../helpers/postgres";
+import { containerNamed, runToCompletion } from "../helpers/rendered";
 
 /**
  * The Postgres chart's configuration on a real server: the server runs with the `-c` settings the
@@ -29,14 +30,9 @@ const config = resolvePostgres({
 const objects = renderPostgres(config);
 const names = postgresObjectNames(config);
 
-type Container = { args?: string[]; command?: string[]; env?: EnvVar[] };
-type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
-const containerOf = (o: KubeObject) =>
-  (o.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0] as Container;
-
 /** `-c key=value` pairs from the StatefulSet's args. */
 function renderedSettings(): Record<string, string> {
-  const args = containerOf(findObject(objects, "StatefulSet", names.statefulSet)).args ?? [];
+  const args = containerNamed(findObject(objects, "StatefulSet", names.statefulSet), "postgres").args ?? [];
   const out: Record<string, string> = {};
   for (let i = 0; i < args.length; i += 2) {
     expect(args[i]).toBe("-c");
@@ -65,35 +61,23 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** Runs the bootstrap Job's rendered command with its rendered environment (secrets resolved). */
+/**
+ * Runs the bootstrap Job's rendered command with its rendered environment (secrets resolved), the
+ * ConfigMap's SQL mounted where the Job mounts it, and the host pointed at loopback (the Service
+ * name only resolves in the cluster); `overrides` change or (undefined) remove variables.
+ */
 function runBootstrap(overrides: Record<string, string | undefined> = {}) {
-  const job = findObject(objects, "Job", names.bootstrapJob);
-  const c = containerOf(job);
-  const sqlFile = path.join(work, "bootstrap.sql");
   const cm = findObject(objects, "ConfigMap", names.bootstrapConfigMap) as KubeObject & {
     data: Record<string, string>;
   };
-  writeFileSync(sqlFile, cm.data["bootstrap.sql"] as string);
-  const env: Record<string, string> = { PATH: `${pg.bin}:${process.env.PATH}`, HOME: work };
-  for (const e of c.env ?? []) {
-    if (e.value !== undefined) env[e.name] = e.value;
-    const ref = e.valueFrom?.secretKeyRef;
-    if (ref) {
-      const v = secrets.get(ref.name)?.[ref.key];
-      if (v === undefined)
-        throw new Error(`rendered env ${e.name} references missing ${ref.name}/${ref.key}`);
-      env[e.name] = v;
-    }
-  }
-  // The Service DNS name only resolves in the cluster: point the rendered host/port at loopback.
-  Object.assign(env, { PGHOST: pg.host, PGPORT: String(pg.port) });
-  for (const [k, v] of Object.entries(overrides)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  const [cmd, ...args] = c.command as string[];
-  const script = (args.at(-1) as string).replace("/bootstrap/bootstrap.sql", sqlFile);
-  return spawnSync(cmd as string, [...args.slice(0, -1), script], { env, encoding: "utf8" });
+  mkdirSync(path.join(work, "sql"), { recursive: true });
+  writeFileSync(path.join(work, "sql", "bootstrap.sql"), cm.data["bootstrap.sql"] as string);
+  return runToCompletion(containerNamed(findObject(objects, "Job", names.bootstrapJob), "bootstrap"), {
+    secrets,
+    path: [pg.bin],
+    mounts: { "/bootstrap": path.join(work, "sql"), "/tmp": work },
+    envOverrides: { PGHOST: pg.host, PGPORT: String(pg.port), ...overrides },
+  });
 }
 
 function psqlAs(user: string, password: string, database: string, sql: string) {

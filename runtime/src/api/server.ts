@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type Engine, EngineError } from "../engine/engine";
-import { parsePipelineObject, parsePipelineYaml, SpecError } from "../spec";
+import { parsePipelineObject, parsePipelineYaml, SpecError, type Trigger } from "../spec";
 import type { Db } from "../store/db";
 import { allows, authenticate, createToken, type Permission, ROLES, type Role, verifyHmac } from "./auth";
 import { openApiDocument } from "./openapi";
@@ -58,6 +58,13 @@ export function routes(opts: ApiOptions): Route[] {
     const r = await engine.getRun(id);
     if (!r) throw new HttpError(404, `no run "${id}".`);
     return r;
+  };
+  /** The pipeline a webhook names, and its trigger of that type (404 when either is missing). */
+  const webhookTarget = async <T extends Trigger["type"]>(name: string, type: T) => {
+    const p = await engine.getPipeline(name);
+    const trigger = p?.spec.triggers.find((t): t is Extract<Trigger, { type: T }> => t.type === type);
+    if (!p || !trigger) throw new HttpError(404, `pipeline "${name}" has no ${type} trigger.`);
+    return { pipeline: p, trigger };
   };
   return [
     {
@@ -256,10 +263,7 @@ export function routes(opts: ApiOptions): Route[] {
       summary: "Git push webhook (GitHub/Gitea/GitLab-compatible X-Hub-Signature-256 HMAC; no bearer token)",
       permission: "none",
       handler: async (ctx) => {
-        const p = await engine.getPipeline(ctx.params.name as string);
-        const trigger = p?.spec.triggers.find((t) => t.type === "git");
-        if (!p || !trigger || trigger.type !== "git")
-          throw new HttpError(404, `pipeline "${ctx.params.name}" has no git trigger.`);
+        const { pipeline: p, trigger } = await webhookTarget(ctx.params.name as string, "git");
         const secret = opts.secret(trigger.secretEnv);
         if (!secret)
           throw new HttpError(
@@ -291,10 +295,7 @@ export function routes(opts: ApiOptions): Route[] {
       summary: "Alertmanager webhook: firing alerts (drift, performance) trigger a run, once per alert",
       permission: "write",
       handler: async (ctx) => {
-        const p = await engine.getPipeline(ctx.params.name as string);
-        const trigger = p?.spec.triggers.find((t) => t.type === "alert");
-        if (!p || !trigger || trigger.type !== "alert")
-          throw new HttpError(404, `pipeline "${ctx.params.name}" has no alert trigger.`);
+        const { pipeline: p, trigger } = await webhookTarget(ctx.params.name as string, "alert");
         const b = ctx.json() as {
           alerts?: {
             status?: string;

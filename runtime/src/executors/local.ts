@@ -13,13 +13,10 @@ import { type AttemptStatus, type Executor, type StepLaunch, stepEnvironment } f
 export class LocalExecutor implements Executor {
   readonly kind = "local" as const;
   readonly #listeners: (() => void)[] = [];
-  readonly #timer: NodeJS.Timeout;
 
+  /** Our children's exits wake the engine at once; adopted processes are seen on its idle passes. */
   constructor(private readonly workDir: string) {
     mkdirSync(workDir, { recursive: true });
-    // Adopted processes are not our children: look at them now and then.
-    this.#timer = setInterval(() => this.#notify(), 1000);
-    this.#timer.unref();
   }
 
   #dir(name: string): string {
@@ -108,6 +105,6 @@ export class LocalExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#timer);
+    // Nothing to release: attempts outlive the executor by design.
   }
 }
